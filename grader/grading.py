@@ -1,0 +1,308 @@
+"""Grading one submission: a pure function of (submission, catalog, seed, limits) -> results.
+
+For each exercise: build every check's inputs from its seeded generator; compute the expected
+results with the reference in this (trusted) process; run the same calls for the student in a
+fresh worker; judge each check here; time student against reference; score, failing closed.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+from grader import __version__
+from grader.catalog import (ROOT, SOLUTIONS_DIR, Case, Check, Exercise, reference_module,
+                            select)
+from grader.judges import CallResult, StudentRaised, Trial
+from grader.results import CheckResult, ExerciseResult, GradeResult, TimingResult
+from grader.sandbox import wire
+from grader.sandbox.parent import Limits, Worker, WorkerFailure, zygote
+from grader.submission import Submission, locate
+from grader import timing as timing_mod
+
+PROTECTIONS = ("student code runs in a separate worker process (forked from a clean zygote); "
+               "per-call time limit, CPU-time, memory and output limits; the worker's process "
+               "group is killed when it ends")
+
+
+@functools.lru_cache(maxsize=None)
+def _reference(topic: str) -> ModuleType:
+    return reference_module(topic)
+
+
+# ----------------------------------------------------------------------------- reference side
+
+def _resolve(value: Any, outputs: list[Any]) -> Any:
+    if isinstance(value, wire.Out):
+        result = outputs[value.call]
+        for key in value.path:
+            result = result[key]
+        return result
+    if isinstance(value, tuple):
+        return tuple(_resolve(v, outputs) for v in value)
+    if isinstance(value, list):
+        return [_resolve(v, outputs) for v in value]
+    if isinstance(value, dict):
+        return {k: _resolve(v, outputs) for k, v in value.items()}
+    return value
+
+
+def run_reference(module: ModuleType, case: Case) -> list[CallResult]:
+    """The reference's results for a case, on pristine copies of its inputs, as plain data."""
+    outputs: list[Any] = []
+    results: list[CallResult] = []
+    for call in case.calls:
+        args = _resolve(copy.deepcopy(call.args), outputs)
+        kwargs = _resolve(copy.deepcopy(dict(call.kwargs)), outputs)
+        try:
+            value = getattr(module, call.func)(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - an expected exception (e.g. ValueError)
+            outputs.append(None)
+            results.append(CallResult(raised={"type": type(exc).__name__,
+                                              "mro": [c.__name__ for c in type(exc).__mro__],
+                                              "message": str(exc)}))
+            continue
+        outputs.append(value)
+        picked = value
+        for key in call.pick:
+            picked = picked[key]
+        # The same round trip as the student's value, so both sides are the same kinds of data.
+        obj, blobs = wire.encode(picked if call.send else None)
+        results.append(CallResult(value=wire.decode(obj, blobs)))
+    return results
+
+
+# ----------------------------------------------------------------------------- student side
+
+def run_student(worker: Worker, case: Case) -> list[CallResult]:
+    obj, blobs = wire.encode([c.to_wire() for c in case.calls])
+    header, out_blobs = worker.request({"op": "run", "calls": obj}, blobs)
+    raw = wire.decode(header["results"], out_blobs)
+    results = [CallResult(value=r.get("value"), raised=r.get("raised"),
+                          mutated=bool(r.get("mutated")),
+                          forbidden=tuple(r.get("forbidden", ())),
+                          seconds=float(r.get("seconds", 0.0))) for r in raw]
+    while len(results) < len(case.calls):
+        results.append(CallResult(missing=True))
+    return results
+
+
+def _where(raised: dict) -> str:
+    frames = raised.get("where") or []
+    if not frames:
+        return ""
+    file, line, func, text = frames[-1]
+    code = f": `{text.strip()}`" if text else ""
+    return f" ({file}, line {line}, in {func}{code})"
+
+
+def describe_raise(func: str, raised: dict) -> str:
+    return f"{func} raised {raised['type']}: {raised['message']}{_where(raised)}"
+
+
+def _not_implemented(results: list[CallResult]) -> bool:
+    return any(r.raised and "NotImplementedError" in r.raised.get("mro", ()) for r in results)
+
+
+def judge_check(check: Check, trial: Trial) -> CheckResult:
+    """The verdict of one check, failing closed on anything unexpected."""
+    result = CheckResult(check.name, check.points, "failed", hidden=check.hidden,
+                         about=check.about)
+    forbidden = sorted({f for r in trial.actual for f in r.forbidden} | {
+        f for r in trial.actual if r.raised for f in r.raised.get("forbidden", ())})
+    if any(r.mutated for r in trial.actual):
+        result.notes.append("your function changed its input arrays in place; the grader used "
+                            "fresh copies, but a caller would see its data changed")
+    if forbidden:
+        result.message = (f"uses {', '.join(forbidden)}, which this exercise does not allow "
+                          "(an honesty check): compute it from the math in the docstring")
+        return result
+    if _not_implemented(trial.actual):
+        result.status = "not_implemented"
+        result.message = "not implemented yet (raises NotImplementedError)"
+        return result
+    try:
+        verdict = check.judge(trial)
+    except StudentRaised as exc:
+        if exc.result.missing:
+            result.message = f"{exc.func} was not called: an earlier call of this check failed"
+        else:
+            result.message = describe_raise(exc.func, exc.result.raised)
+        return result
+    except Exception as exc:  # noqa: BLE001 - fail closed, visibly
+        result.status = "error"
+        result.message = f"the grader could not judge this check ({type(exc).__name__}: {exc})"
+        return result
+    result.status = "passed" if verdict.passed else "failed"
+    result.score = float(check.points) if verdict.passed else 0.0
+    result.message = verdict.message
+    result.diagnosis = verdict.diagnosis
+    return result
+
+
+# ----------------------------------------------------------------------------- one exercise
+
+def _display(path: Path) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _student_config(exercise: Exercise, file: Path) -> dict:
+    return {"sys_path": [str(file.parent)], "forbidden": list(exercise.forbidden),
+            "strip_paths": [str(ROOT)]}
+
+
+def _import(worker: Worker, exercise: Exercise, file: Path, name: str) -> dict:
+    header, _ = worker.request({"op": "import", "file": str(file), "name": name,
+                                "functions": list(exercise.functions)})
+    return header
+
+
+def _import_failure(result: ExerciseResult, header: dict, file: Path) -> ExerciseResult:
+    err = header["error"]
+    if "line" in err and err["type"] in ("SyntaxError", "IndentationError", "TabError"):
+        result.message = (f"{_display(file)}, line {err['line']}: {err['type']}: "
+                          f"{err['message']}; fix it and grade again")
+    elif err.get("base"):
+        result.message = f"importing {_display(file)} ended the program: {err['message']}"
+    else:
+        result.message = (f"importing {_display(file)} raised {err['type']}: {err['message']}"
+                          f"{_where(err)}")
+    result.status = "error"
+    return result
+
+
+def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
+                   limits: Limits = Limits(), hidden: bool = True, time_it: bool = True
+                   ) -> ExerciseResult:
+    """Grade one exercise of one submission."""
+    checks = [c for c in exercise.checks if hidden or not c.hidden]
+    result = ExerciseResult(exercise.id, exercise.title, float(sum(c.points for c in checks)),
+                            "missing")
+    file = submission.file_for(exercise)
+    if file is None:
+        result.message = submission.describe_missing(exercise)
+        return result
+    result.file = _display(file)
+    reference = _reference(exercise.topic)
+    cases = [(check, check.build(exercise.check_rng(check, seed))) for check in checks]
+    expected = [run_reference(reference, case) for _, case in cases]
+    worker = zygote().spawn(_student_config(exercise, file), limits)
+    try:
+        _run_checks(exercise, worker, file, cases, expected, result)
+        if time_it and exercise.timing is not None and result.status in ("passed", "partial",
+                                                                            "failed"):
+            result.timing = _time(exercise, worker, seed, limits)
+    finally:
+        worker.close()
+        result.output, result.output_truncated = worker.output()
+        worker.cleanup()
+    if result.output_truncated:
+        _fail_exercise(result, f"printed more than {limits.output_bytes // 1024} KiB; output "
+                               "truncated")
+    return result
+
+
+def _fail_exercise(result: ExerciseResult, message: str) -> None:
+    result.status = "error"
+    result.message = message
+    result.score = 0.0
+    for check in result.checks:
+        check.score = 0.0
+
+
+def _run_checks(exercise: Exercise, worker: Worker, file: Path,
+                cases: list[tuple[Check, Case]], expected: list[list[CallResult]],
+                result: ExerciseResult) -> None:
+    func = exercise.functions[0]
+    try:
+        header = _import(worker, exercise, file, file.stem)
+        if "error" in header:
+            _import_failure(result, header, file)
+            return
+        if header["missing"]:
+            result.message = (f"{_display(file)} does not define "
+                              f"{', '.join(header['missing'])}")
+            return
+        for index, (check, case) in enumerate(cases):
+            actual = run_student(worker, case)
+            base = next((r.raised for r in actual if r.raised and r.raised.get("base")), None)
+            if base is not None:
+                _fail_exercise(result, f"{func} ended the program during check '{check.name}': "
+                                       f"{base['message'] if base['type'] == 'SystemExit' else base['type']}")
+                return
+            result.checks.append(judge_check(check, Trial(case, actual, expected[index])))
+    except WorkerFailure as failure:
+        name = cases[len(result.checks)][0].name if len(result.checks) < len(cases) else ""
+        during = f" during check '{name}'" if name else ""
+        _fail_exercise(result, f"{exercise.id} {failure.cause}{during}")
+        for check, _ in cases[len(result.checks):]:
+            result.checks.append(CheckResult(check.name, check.points, "skipped",
+                                             hidden=check.hidden, about=check.about,
+                                             message=failure.cause))
+        return
+    _score(exercise, result, file)
+
+
+def _score(exercise: Exercise, result: ExerciseResult, file: Path) -> None:
+    result.score = round(sum(c.score for c in result.checks), 6)
+    statuses = {c.status for c in result.checks}
+    if statuses == {"not_implemented"}:
+        result.status = "not_implemented"
+        result.message = (f"not implemented yet: write {', '.join(exercise.functions)} in "
+                          f"{_display(file)} (it still raises NotImplementedError)")
+        return
+    if statuses == {"passed"}:
+        result.status = "passed"
+        result.message = f"all {len(result.checks)} checks passed"
+        return
+    result.status = "partial" if result.score > 0 else "failed"
+    first = next(c for c in result.checks if c.status != "passed")
+    result.message = f"check '{first.name}': {first.message}"
+    result.diagnosis = first.diagnosis
+
+
+def _time(exercise: Exercise, worker: Worker, seed: int, limits: Limits) -> TimingResult | None:
+    spec = exercise.timing
+    call = spec.build(exercise.check_rng(exercise.checks[0], seed + 1))
+    ref_file = SOLUTIONS_DIR / f"{exercise.topic}.py"
+    with zygote().spawn({"sys_path": [str(SOLUTIONS_DIR)]}, limits) as reference:
+        try:
+            header = _import(reference, exercise, ref_file, f"reference_{exercise.topic}")
+            if "error" in header:
+                return None
+            student_s, reference_s = timing_mod.interleaved(worker, reference, call)
+        except (timing_mod.TimingFailed, WorkerFailure):
+            return None
+        finally:
+            reference.cleanup()
+    ratio = student_s / reference_s if reference_s > 0 else float("inf")
+    return TimingResult(student_s, reference_s, ratio, ratio > spec.slow_ratio, spec.advice)
+
+
+# ----------------------------------------------------------------------------- a submission
+
+def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[str] = (),
+          seed: int = 0, limits: Limits | None = None, hidden: bool = True,
+          time_it: bool = True, progress: Callable[[ExerciseResult], None] | None = None
+          ) -> GradeResult:
+    """Grade a submission (default: ``./exercises``) on the selected exercises (default: all)."""
+    exercises = select(ids)
+    sub = locate(submission)
+    limits = limits or Limits()
+    results = []
+    for exercise in exercises:
+        res = grade_exercise(exercise, sub, seed=seed, limits=limits, hidden=hidden,
+                             time_it=time_it)
+        results.append(res)
+        if progress is not None:
+            progress(res)
+    return GradeResult(_display(sub.path), seed, __version__, results, PROTECTIONS)

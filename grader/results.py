@@ -1,0 +1,90 @@
+"""Structured results: one record per exercise and check. Every report is drawn from these.
+
+``GradeResult.to_dict()`` is the documented JSON schema (``docs/results-schema.md``):
+
+- top level: ``schema`` (1), ``grader_version``, ``seed``, ``submission``, ``score``,
+  ``max_score``, ``protections``, ``exercises``
+- ``exercises[]``: ``id``, ``title``, ``score``, ``max_score``, ``status``, ``message``,
+  ``diagnosis``, ``file``, ``checks``, ``timing``, ``output``, ``output_truncated``
+- ``checks[]``: ``name``, ``about``, ``hidden``, ``points``, ``score``, ``status``, ``message``,
+  ``diagnosis``, ``notes``
+- ``timing``: ``student_seconds``, ``reference_seconds``, ``ratio``, ``slow``, ``advice``
+
+Statuses of an exercise: ``passed``, ``partial``, ``failed``, ``not_implemented``, ``missing``,
+``error`` (crash, time-out, exit, import error). Of a check: ``passed``, ``failed``,
+``not_implemented``, ``error``, ``skipped``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+EXERCISE_STATUSES = ("passed", "partial", "failed", "not_implemented", "missing", "error")
+CHECK_STATUSES = ("passed", "failed", "not_implemented", "error", "skipped")
+
+
+@dataclass
+class CheckResult:
+    name: str
+    points: float
+    status: str
+    score: float = 0.0
+    message: str = ""
+    diagnosis: str | None = None
+    hidden: bool = False
+    about: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TimingResult:
+    student_seconds: float
+    reference_seconds: float
+    ratio: float
+    slow: bool
+    advice: str = ""
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    max_score: float
+    status: str
+    score: float = 0.0
+    message: str = ""
+    diagnosis: str | None = None
+    file: str = ""
+    checks: list[CheckResult] = field(default_factory=list)
+    timing: TimingResult | None = None
+    output: str = ""
+    output_truncated: bool = False
+
+
+@dataclass
+class GradeResult:
+    submission: str
+    seed: int
+    grader_version: str
+    exercises: list[ExerciseResult]
+    protections: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(e.max_score for e in self.exercises), 6)
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": 1,
+            "grader_version": self.grader_version,
+            "seed": self.seed,
+            "submission": self.submission,
+            "score": self.score,
+            "max_score": self.max_score,
+            "protections": self.protections,
+            "exercises": [asdict(e) for e in self.exercises],
+        }

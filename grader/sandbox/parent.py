@@ -1,0 +1,246 @@
+"""Grader side of the sandbox: start workers, talk to them, end them, name what went wrong.
+
+A :class:`Worker` is one runner process (forked by the zygote) with a data channel and a control
+channel. Every request has a time limit. When the runner dies, :meth:`Worker.request` raises
+:class:`WorkerFailure` whose ``cause`` names it in plain words ("timed out after 10 s",
+"crashed with SIGSEGV", "exited with code 3").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import SandboxError
+from grader.sandbox import wire
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+_OUTPUT_KEEP = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-worker limits. Defaults suit the bundled exercises on a laptop."""
+
+    call_seconds: float = 10.0
+    cpu_seconds: int = 60
+    memory_bytes: int = 4 * 2**30
+    output_bytes: int = 2**20
+
+    def for_runner(self) -> dict:
+        return {"cpu_seconds": self.cpu_seconds, "memory_bytes": self.memory_bytes,
+                "file_bytes": self.output_bytes}
+
+
+class WorkerFailure(Exception):
+    """The worker died or ran out of time; ``cause`` says which, for the student."""
+
+    def __init__(self, cause: str, kind: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.kind = kind  # "timeout", "crash", "exit", "protocol"
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+class Zygote:
+    """The warm parent of all workers (one per grader process, shared by its threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._preloaded: set[str] = {"numpy"}
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT,
+                                                          env.get("PYTHONPATH")]))
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = "1"  # one core per worker: fair timing, parallel batches
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.sandbox.zygote", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
+            cwd=tempfile.gettempdir())
+        theirs.close()
+        self._sock = ours
+        self._sock.settimeout(60)
+        ready = self._recv()
+        if not ready.get("ready"):
+            raise SandboxError("the sandbox's zygote did not start")
+
+    def _recv(self) -> dict:
+        try:
+            data = self._sock.recv(1 << 16)
+        except OSError as exc:
+            raise SandboxError(f"the sandbox's zygote stopped answering: {exc}") from None
+        if not data:
+            raise SandboxError("the sandbox's zygote exited; run `grader doctor`")
+        return json.loads(data)
+
+    def preload(self, modules: list[str]) -> None:
+        """Import ``modules`` in the zygote once, so every later worker starts with them."""
+        todo = [m for m in modules if m not in self._preloaded]
+        if not todo:
+            return
+        with self._lock:
+            self._sock.send(json.dumps({"op": "preload", "modules": todo}).encode())
+            self._recv()
+        self._preloaded.update(todo)
+
+    def spawn(self, config: dict, limits: Limits) -> Worker:
+        scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+        output = os.path.join(scratch, ".output")
+        config = {**config, "scratch": scratch, "output": output,
+                  "limits": limits.for_runner()}
+        data_ours, data_theirs = socket.socketpair()
+        ctrl_ours, ctrl_theirs = socket.socketpair()
+        try:
+            with self._lock:
+                socket.send_fds(self._sock, [json.dumps({"op": "spawn", "config": config})
+                                             .encode()], [data_theirs.fileno(),
+                                                          ctrl_theirs.fileno()])
+                self._recv()
+        finally:
+            data_theirs.close()
+            ctrl_theirs.close()
+        return Worker(data_ours, ctrl_ours, scratch, output, limits)
+
+    def close(self) -> None:
+        self._sock.close()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+_zygote: Zygote | None = None
+_zygote_lock = threading.Lock()
+
+
+def zygote() -> Zygote:
+    """The process's zygote, started on first use."""
+    global _zygote
+    with _zygote_lock:
+        if _zygote is None or _zygote._proc.poll() is not None:
+            _zygote = Zygote()
+        return _zygote
+
+
+@dataclass
+class Worker:
+    """One runner process and its channels. Use as a context manager."""
+
+    data: socket.socket
+    ctrl: socket.socket
+    scratch: str
+    output_path: str
+    limits: Limits
+    runner_pid: int | None = None
+    _ctrl_buf: bytes = b""
+    _dead: WorkerFailure | None = field(default=None)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _ctrl_line(self, timeout: float) -> dict | None:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._ctrl_buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.ctrl.settimeout(left)
+            try:
+                chunk = self.ctrl.recv(4096)
+            except (socket.timeout, OSError):
+                return None
+            if not chunk:
+                return None
+            self._ctrl_buf += chunk
+        line, self._ctrl_buf = self._ctrl_buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def request(self, header: dict, blobs: list[bytes] = (), *, timeout: float | None = None
+                ) -> tuple[dict, list[bytes]]:
+        """Send one request and wait for its reply, at most ``timeout`` seconds."""
+        if self._dead is not None:
+            raise self._dead
+        limit = self.limits.call_seconds if timeout is None else timeout
+        try:
+            self.data.settimeout(limit)
+            wire.send_message(self.data, header, blobs)
+            return wire.recv_message(self.data)
+        except socket.timeout:
+            self._dead = WorkerFailure(f"timed out after {limit:g} s", "timeout")
+        except (EOFError, ConnectionError, BrokenPipeError):
+            self._dead = self._death()
+        except wire.WireError as exc:
+            self._dead = WorkerFailure(f"sent back data the grader cannot read: {exc}",
+                                       "protocol")
+        self.kill()
+        raise self._dead
+
+    def _death(self) -> WorkerFailure:
+        """Why the runner went away, from the supervisor's report."""
+        while True:
+            msg = self._ctrl_line(timeout=5.0)
+            if msg is None:
+                return WorkerFailure("the worker process vanished", "crash")
+            if "runner" in msg:
+                self.runner_pid = msg["runner"]
+                continue
+            if "signal" in msg:
+                name = _signal_name(msg["signal"])
+                if msg["signal"] == signal.SIGXCPU:
+                    return WorkerFailure(f"used more than {self.limits.cpu_seconds} s of CPU time",
+                                         "timeout")
+                return WorkerFailure(f"crashed with {name}", "crash")
+            return WorkerFailure(f"exited with code {msg.get('exitcode')} (os._exit, or the "
+                                 "interpreter stopped)", "exit")
+
+    def output(self) -> tuple[str, bool]:
+        """What the student's code printed (first 64 KiB) and whether it hit the output limit."""
+        try:
+            size = os.path.getsize(self.output_path)
+            with open(self.output_path, "rb") as fh:
+                text = fh.read(_OUTPUT_KEEP).decode("utf-8", "replace")
+        except OSError:
+            return "", False
+        return text, size >= self.limits.output_bytes
+
+    def kill(self) -> None:
+        try:
+            self.ctrl.sendall(b"kill\n")
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        if self._dead is None:
+            try:
+                self.data.settimeout(1.0)
+                wire.send_message(self.data, {"op": "bye"})
+            except OSError:
+                pass
+        self.data.close()
+        self.ctrl.close()  # the supervisor sees EOF and kills the runner's process group
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)

@@ -1,0 +1,330 @@
+"""Worker side: the only code that runs in the same process as student code.
+
+It imports one student module, runs the calls the grader asks for on fresh copies of the
+inputs, and sends back plain data (:mod:`grader.sandbox.wire`). It never holds an expected
+value, a hidden check's judge or reference code: the grader keeps those in its own process.
+Whatever the student's code does here can only change what this process reports about the
+student's own functions.
+
+Requests (the ``op`` of a message) and replies:
+
+- ``import {file, name, functions}`` -> ``{ok, missing}`` or ``{error}``
+- ``run {calls}`` -> ``{results}``: per call ``{value}`` or ``{raised}``, ``mutated``, ``seconds``
+- ``time {call, budget, max_reps}`` -> ``{times}`` (seconds per call) or ``{raised}``
+- ``bye`` -> the process exits
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.abc
+import importlib.util
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox import wire
+
+_MAX_MESSAGE = 2000
+
+
+class ForbiddenCallError(Exception):
+    """Raised in the worker when student code calls a function the exercise forbids."""
+
+
+class Runner:
+    """State of one worker: the student module, forbidden calls seen, the channel."""
+
+    def __init__(self, sock: socket.socket, config: dict) -> None:
+        self.sock = sock
+        self.config = config
+        self.module: Any = None
+        self.forbidden_used: list[str] = []
+        self.source_dirs = [os.path.realpath(p) for p in config.get("sys_path", [])]
+
+    # ------------------------------------------------------------------ dispatch
+    def serve(self) -> None:
+        while True:
+            try:
+                header, blobs = wire.recv_message(self.sock)
+            except (EOFError, OSError):
+                return
+            op = header.get("op")
+            if op == "bye":
+                return
+            handler = {"import": self.do_import, "run": self.do_run, "time": self.do_time}[op]
+            handler(header, blobs)
+
+    def reply(self, header: dict, blobs: list[bytes] = ()) -> None:
+        wire.send_message(self.sock, header, blobs)
+
+    # ------------------------------------------------------------------ import
+    def do_import(self, header: dict, blobs: list[bytes]) -> None:
+        path, name = header["file"], header["name"]
+        try:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            self.reply({"error": self.describe(exc)})
+            return
+        self.module = module
+        missing = [f for f in header["functions"] if not callable(getattr(module, f, None))]
+        self.reply({"ok": True, "missing": missing})
+
+    # ------------------------------------------------------------------ calls
+    def function(self, name: str) -> Any:
+        return getattr(self.module, name)
+
+    def make_tensor(self, spec: wire.TensorInput) -> Any:
+        import torch  # only torch exercises send tensors
+
+        tensor = torch.as_tensor(spec.array, dtype=getattr(torch, spec.dtype), device=spec.device)
+        return tensor.requires_grad_(spec.requires_grad)
+
+    def resolve(self, value: Any, outputs: list[Any]) -> Any:
+        if isinstance(value, wire.Out):
+            result = outputs[value.call]
+            for key in value.path:
+                result = result[key]
+            return result
+        if isinstance(value, tuple):
+            return tuple(self.resolve(v, outputs) for v in value)
+        if isinstance(value, list):
+            return [self.resolve(v, outputs) for v in value]
+        if isinstance(value, dict):
+            return {k: self.resolve(v, outputs) for k, v in value.items()}
+        return value
+
+    def do_run(self, header: dict, blobs: list[bytes]) -> None:
+        calls = wire.decode(header["calls"], blobs, make_tensor=self.make_tensor)
+        outputs: list[Any] = []
+        results: list[dict] = []
+        for call in calls:
+            args = self.resolve(call["args"], outputs)
+            kwargs = self.resolve(call["kwargs"], outputs)
+            before = _digests(args, kwargs)
+            used_before = len(self.forbidden_used)
+            start = time.perf_counter()
+            try:
+                value = self.function(call["func"])(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001
+                results.append({"raised": self.describe(exc), "seconds": time.perf_counter() - start})
+                if not isinstance(exc, Exception):
+                    break  # SystemExit, KeyboardInterrupt...: the exercise ends here
+                outputs.append(None)
+                continue
+            seconds = time.perf_counter() - start
+            outputs.append(value)
+            entry: dict = {"seconds": seconds, "mutated": _changed(before, _digests(args, kwargs))}
+            if len(self.forbidden_used) > used_before:
+                entry["forbidden"] = sorted(set(self.forbidden_used[used_before:]))
+            if call.get("send", True):
+                picked = value
+                for key in call.get("pick", ()):
+                    picked = picked[key]
+                entry["value"] = picked
+            results.append(entry)
+        obj, out_blobs = wire.encode(results)
+        self.reply({"results": obj}, out_blobs)
+
+    def do_time(self, header: dict, blobs: list[bytes]) -> None:
+        call = wire.decode(header["call"], blobs, make_tensor=self.make_tensor)
+        func = self.function(call["func"])
+        budget, max_reps = float(header["budget"]), int(header["max_reps"])
+        sync = _synchronizer()
+        times: list[float] = []
+        # The budget is wall time, copies of the inputs included, so large inputs cost few reps.
+        deadline = time.perf_counter() + budget
+        try:
+            while len(times) < max_reps and (time.perf_counter() < deadline or not times):
+                args, kwargs = copy.deepcopy(call["args"]), copy.deepcopy(call["kwargs"])
+                start = time.perf_counter()
+                func(*args, **kwargs)
+                sync()
+                times.append(time.perf_counter() - start)
+        except BaseException as exc:  # noqa: BLE001
+            self.reply({"raised": self.describe(exc)})
+            return
+        self.reply({"times": times})
+
+    # ------------------------------------------------------------------ errors
+    def describe(self, exc: BaseException) -> dict:
+        """An exception as plain data, with the traceback cut to the student's own frames."""
+        cls = type(exc)
+        info = {
+            "type": cls.__name__,
+            "mro": [c.__name__ for c in cls.__mro__ if c.__module__ == "builtins"],
+            "message": _safe_str(exc)[:_MAX_MESSAGE],
+            "base": not isinstance(exc, Exception),
+            "where": self.student_frames(exc),
+        }
+        if isinstance(exc, SyntaxError):
+            info["file"] = os.path.basename(exc.filename or "")
+            info["line"] = exc.lineno
+            info["message"] = _safe_str(exc.msg)[:_MAX_MESSAGE]
+        if isinstance(exc, SystemExit):
+            info["message"] = f"sys.exit({_safe_str(exc.code)[:100]})"
+        if isinstance(exc, ForbiddenCallError) or self.forbidden_used:
+            info["forbidden"] = sorted(set(self.forbidden_used))
+        return info
+
+    def student_frames(self, exc: BaseException) -> list[list]:
+        frames = []
+        try:
+            for frame in traceback.extract_tb(exc.__traceback__):
+                real = os.path.realpath(frame.filename)
+                if any(real.startswith(d + os.sep) for d in self.source_dirs):
+                    frames.append([os.path.basename(frame.filename), frame.lineno, frame.name,
+                                   (frame.line or "")[:200]])
+        except Exception:  # noqa: BLE001 - a traceback we cannot read is left out
+            return []
+        return frames[-5:]
+
+
+def _safe_str(value: Any) -> str:
+    try:
+        return str(value)
+    except BaseException:  # noqa: BLE001 - a __str__ that raises
+        return f"<{type(value).__name__} whose str() raised>"
+
+
+def _digests(*values: Any) -> list[bytes]:
+    """Digests of the array arguments, to tell the student when a call changed its inputs."""
+    out = []
+    for arr in _arrays(values):
+        out.append(hashlib.blake2b(np.ascontiguousarray(arr).view(np.uint8).data, digest_size=16)
+                   .digest() if arr.size else b"")
+    return out
+
+
+def _arrays(value: Any) -> list[np.ndarray]:
+    if type(value) is np.ndarray:
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [a for v in value for a in _arrays(v)]
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in _arrays(v)]
+    return []
+
+
+def _changed(before: list[bytes], after: list[bytes]) -> bool:
+    return before != after
+
+
+def _synchronizer() -> Any:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        return torch.cuda.synchronize
+    return lambda: None
+
+
+# ---------------------------------------------------------------------- forbidden calls
+
+class _ForbidHook(importlib.abc.MetaPathFinder):
+    """Patches forbidden functions into modules imported after the worker starts."""
+
+    def __init__(self, runner: Runner, targets: dict[str, list[str]]) -> None:
+        self.runner, self.targets = runner, targets
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in self.targets:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                exec_module = spec.loader.exec_module
+                hook = self
+
+                class _Loader(type(spec.loader)):  # type: ignore[misc]
+                    def exec_module(self, module: Any) -> None:
+                        exec_module(module)
+                        hook.patch(module, hook.targets[fullname])
+
+                try:
+                    spec.loader.__class__ = _Loader
+                except TypeError:
+                    return spec
+                return spec
+        return None
+
+    def patch(self, module: Any, names: list[str]) -> None:
+        for attr in names:
+            if hasattr(module, attr):
+                setattr(module, attr, _forbidden(self.runner, f"{module.__name__}.{attr}"))
+
+
+def _forbidden(runner: Runner, qualname: str) -> Any:
+    def blocked(*args: Any, **kwargs: Any) -> Any:
+        runner.forbidden_used.append(qualname)
+        raise ForbiddenCallError(f"{qualname} is not allowed in this exercise")
+
+    blocked.__name__ = qualname.rsplit(".", 1)[-1]
+    return blocked
+
+
+def install_forbidden(runner: Runner, names: list[str]) -> None:
+    """Replace each dotted ``module.function`` with a stub that records the call and raises."""
+    targets: dict[str, list[str]] = {}
+    for dotted in names:
+        module, attr = dotted.rsplit(".", 1)
+        targets.setdefault(module, []).append(attr)
+    hook = _ForbidHook(runner, targets)
+    for module, attrs in targets.items():
+        if module in sys.modules:
+            hook.patch(sys.modules[module], attrs)
+    sys.meta_path.insert(0, hook)
+
+
+# ---------------------------------------------------------------------- process setup
+
+def apply_limits(limits: dict) -> None:
+    """Resource limits of this worker (inherited by anything it starts)."""
+    if limits.get("memory_bytes"):
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
+    if limits.get("cpu_seconds"):
+        cpu = int(limits["cpu_seconds"])
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if limits.get("file_bytes"):
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main(data_fd: int, config: dict) -> None:
+    """Entry point of the worker process (forked by the supervisor); never returns."""
+    code = 0
+    try:
+        sock = socket.socket(fileno=data_fd)
+        os.chdir(config["scratch"])
+        out = os.open(config["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
+        strip = {os.path.realpath(p) for p in config.get("strip_paths", [])}
+        sys.path[:] = list(config.get("sys_path", [])) + [
+            p for p in sys.path if p and os.path.realpath(p) not in strip]
+        apply_limits(config.get("limits", {}))
+        runner = Runner(sock, config)
+        install_forbidden(runner, config.get("forbidden", []))
+        runner.serve()
+    except BaseException:  # noqa: BLE001 - the worker's own failure ends the process
+        code = 70
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(code)

@@ -1,0 +1,261 @@
+"""Wire format between the grader and its workers: plain data only.
+
+A message is a 4-byte big-endian header length, a JSON header, then binary blobs whose lengths
+the header lists. Arrays travel as ``.npy`` blobs read back with ``allow_pickle=False``; nothing
+is ever unpickled. Both sides use the same :func:`encode` / :func:`decode`, so a student's return
+value reaches the grader as base Python and numpy types only: ndarray subclasses, rigged
+``__eq__`` methods and other objects do not survive the trip (they arrive as :class:`Opaque`).
+
+Encoded forms (a JSON value, with single-key dicts as tags):
+
+- ``None``, ``bool``, ``int``, ``str``, ``float`` (NaN and infinities allowed): themselves
+- ``list``: a JSON list; ``tuple``: ``{"$t": [...]}``; ``dict``: ``{"$d": [[key, value], ...]}``
+- ``complex``: ``{"$c": [re, im]}``
+- ``numpy.ndarray``: ``{"$a": blob}``; numpy scalar: ``{"$s": blob}`` (a 0-d array)
+- ``torch.Tensor``: ``{"$T": blob, "device": str, "dtype": str, "requires_grad": bool,
+  "grad_fn": bool}``, decoded as :class:`TensorValue` (the grader never needs torch for it)
+- anything else: ``{"$o": "module.QualName"}``, decoded as :class:`Opaque`
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import struct
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MAX_DEPTH = 32
+MAX_ITEMS = 1_000_000
+DEFAULT_MAX_BYTES = 512 * 2**20
+_HEADER = struct.Struct(">I")
+
+
+class WireError(Exception):
+    """A message that breaks the format or its limits."""
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value that cannot cross the wire as data; only its type name does."""
+
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object>"
+
+
+@dataclass(frozen=True)
+class TensorValue:
+    """A torch tensor as data: its values (as numpy) and the attributes a check may judge."""
+
+    array: np.ndarray
+    device: str
+    dtype: str  # torch's name, e.g. "torch.float32"
+    requires_grad: bool = False
+    grad_fn: bool = False
+
+
+@dataclass(frozen=True)
+class Out:
+    """In a call's arguments: an earlier call's return value (``path`` indexes into it).
+
+    It is resolved in the worker, so a value that cannot cross the wire (a dropout cache, say)
+    can still be handed from one student function to the next.
+    """
+
+    call: int
+    path: tuple = ()
+
+
+@dataclass(frozen=True)
+class TensorInput:
+    """An input the worker turns into a torch tensor on ``device`` before the call."""
+
+    array: np.ndarray
+    dtype: str = "float64"
+    device: str = "cpu"
+    requires_grad: bool = False
+
+
+def _array_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _read_array(blob: bytes) -> np.ndarray:
+    return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+
+
+def _type_name(value: Any) -> str:
+    cls = type(value)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class _Encoder:
+    def __init__(self) -> None:
+        self.blobs: list[bytes] = []
+        self.items = 0
+
+    def blob(self, data: bytes) -> int:
+        self.blobs.append(data)
+        return len(self.blobs) - 1
+
+    def array(self, value: np.ndarray) -> Any:
+        # np.asarray drops subclasses without calling their methods; object arrays need pickle.
+        arr = np.asarray(value)
+        if type(arr) is not np.ndarray:
+            arr = arr.view(np.ndarray)
+        if arr.dtype.hasobject:
+            return {"$o": f"numpy.ndarray[dtype={arr.dtype}]"}
+        return {"$a": self.blob(_array_bytes(np.ascontiguousarray(arr)))}
+
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        self.items += 1
+        if depth > MAX_DEPTH or self.items > MAX_ITEMS:
+            raise WireError("the value is nested too deeply or holds too many items")
+        cls = type(value)
+        if value is None or cls in (bool, int, str):
+            return value
+        if cls is float:
+            return value
+        if cls is complex:
+            return {"$c": [value.real, value.imag]}
+        if isinstance(value, np.ndarray):
+            return self.array(value)
+        if isinstance(value, np.generic):
+            if isinstance(value, (np.object_, np.void)) and value.dtype.hasobject:
+                return {"$o": _type_name(value)}
+            return {"$s": self.blob(_array_bytes(np.asarray(value)))}
+        if cls is list:
+            return [self.encode(v, depth + 1) for v in value]
+        if cls is tuple:
+            return {"$t": [self.encode(v, depth + 1) for v in value]}
+        if cls is dict:
+            return {"$d": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                           for k, v in value.items()]}
+        if cls is Out:
+            return {"$r": [value.call, [self.encode(p, depth + 1) for p in value.path]]}
+        if cls is TensorInput:
+            return {"$I": self.blob(_array_bytes(value.array)), "dtype": value.dtype,
+                    "device": value.device, "requires_grad": value.requires_grad}
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(value, torch.Tensor):
+            return self.tensor(torch, value)
+        return {"$o": _type_name(value)}
+
+    def tensor(self, torch: Any, value: Any) -> Any:
+        data = torch.Tensor.detach(value)
+        if data.dtype == torch.bfloat16:
+            data = data.float()  # numpy has no bfloat16; float32 holds every bfloat16 exactly
+        arr = data.cpu().numpy() if data.device.type != "meta" else np.zeros(tuple(data.shape))
+        return {"$T": self.blob(_array_bytes(np.ascontiguousarray(arr))),
+                "device": str(value.device), "dtype": str(value.dtype),
+                "requires_grad": bool(value.requires_grad), "grad_fn": value.grad_fn is not None}
+
+
+def encode(value: Any) -> tuple[Any, list[bytes]]:
+    """Encode ``value`` as (JSON-able header value, blobs)."""
+    enc = _Encoder()
+    return enc.encode(value), enc.blobs
+
+
+def _hashable(key: Any) -> Any:
+    if isinstance(key, list):
+        return tuple(_hashable(k) for k in key)
+    if isinstance(key, np.ndarray):
+        return Opaque("numpy.ndarray")
+    return key
+
+
+def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None, depth: int = 0) -> Any:
+    """Inverse of :func:`encode`. ``make_tensor(TensorInput)`` builds inputs in the worker."""
+    if depth > MAX_DEPTH:
+        raise WireError("the value is nested too deeply")
+    if isinstance(obj, list):
+        return [decode(v, blobs, make_tensor=make_tensor, depth=depth + 1) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if len(obj) == 0:
+        raise WireError("an untagged object in the message")
+    tag = next(iter(obj))
+    sub = obj[tag]
+    if tag == "$t":
+        return tuple(decode(v, blobs, make_tensor=make_tensor, depth=depth + 1) for v in sub)
+    if tag == "$d":
+        return {_hashable(decode(k, blobs, make_tensor=make_tensor, depth=depth + 1)):
+                decode(v, blobs, make_tensor=make_tensor, depth=depth + 1) for k, v in sub}
+    if tag == "$c":
+        return complex(float(sub[0]), float(sub[1]))
+    if tag == "$a":
+        return _read_array(_blob(blobs, sub))
+    if tag == "$s":
+        return _read_array(_blob(blobs, sub))[()]
+    if tag == "$o":
+        return Opaque(str(sub))
+    if tag == "$r":
+        return Out(int(sub[0]), tuple(decode(p, blobs, depth=depth + 1) for p in sub[1]))
+    if tag == "$T":
+        return TensorValue(_read_array(_blob(blobs, sub)), str(obj["device"]), str(obj["dtype"]),
+                           bool(obj["requires_grad"]), bool(obj["grad_fn"]))
+    if tag == "$I":
+        spec = TensorInput(_read_array(_blob(blobs, sub)), str(obj["dtype"]), str(obj["device"]),
+                           bool(obj["requires_grad"]))
+        return make_tensor(spec) if make_tensor is not None else spec
+    raise WireError(f"unknown tag {tag!r} in the message")
+
+
+def _blob(blobs: list[bytes], index: Any) -> bytes:
+    if not isinstance(index, int) or not 0 <= index < len(blobs):
+        raise WireError("a blob index out of range")
+    return blobs[index]
+
+
+# ----------------------------------------------------------------------------- framing
+
+def send_message(sock: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
+    """Send one message: ``header`` (JSON-able) and its blobs."""
+    blobs = list(blobs)
+    head = json.dumps({"h": header, "b": [len(b) for b in blobs]}).encode()
+    sock.sendall(_HEADER.pack(len(head)) + head)
+    for data in blobs:
+        sock.sendall(data)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < n:
+        part = sock.recv(min(n - len(chunks), 1 << 20))
+        if not part:
+            raise EOFError("the other side closed the connection")
+        chunks += part
+    return bytes(chunks)
+
+
+def recv_message(sock: socket.socket, *, max_bytes: int = DEFAULT_MAX_BYTES
+                 ) -> tuple[dict, list[bytes]]:
+    """Receive one message; raise :class:`EOFError` when the peer is gone."""
+    (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
+    if size > max_bytes:
+        raise WireError(f"a message header of {size} bytes is over the limit")
+    try:
+        frame = json.loads(_recv_exact(sock, size))
+        header, sizes = frame["h"], frame["b"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WireError(f"a malformed message header: {exc}") from None
+    if not isinstance(header, dict) or not all(isinstance(s, int) and s >= 0 for s in sizes):
+        raise WireError("a malformed message header")
+    if sum(sizes) > max_bytes:
+        raise WireError(f"a message of {sum(sizes)} bytes is over the limit of {max_bytes}")
+    return header, [_recv_exact(sock, s) for s in sizes]
+
+
+def send_value(sock: socket.socket, header: dict, key: str, value: Any) -> None:
+    """Send ``header`` with ``value`` encoded under ``key``."""
+    obj, blobs = encode(value)
+    send_message(sock, {**header, key: obj}, blobs)

@@ -1,0 +1,51 @@
+"""Where a submission enters: find the student's modules in a folder or a single .py file.
+
+Nothing here runs student code; files are only located (and, for a single file, every topic
+is looked for in it: its functions are found when the worker imports it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalog import EXERCISES_DIR, Exercise
+from grader.errors import SubmissionError
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A student's work: a folder laid out like ``exercises/``, or one .py file."""
+
+    path: Path
+    single_file: bool
+
+    def file_for(self, exercise: Exercise) -> Path | None:
+        """The file that should define the exercise's functions, or None when absent."""
+        if self.single_file:
+            return self.path
+        candidate = self.path / f"{exercise.topic}.py"
+        return candidate if candidate.is_file() else None
+
+    def describe_missing(self, exercise: Exercise) -> str:
+        return (f"the submission has no {exercise.topic}.py (expected in {self.path}); "
+                f"write {', '.join(exercise.functions)} there")
+
+
+def locate(path: str | Path | None = None) -> Submission:
+    """The submission at ``path``; by default ``./exercises`` or the project's own stubs."""
+    if path is None:
+        local = Path.cwd() / "exercises"
+        path = local if local.is_dir() else EXERCISES_DIR
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise SubmissionError(f"no such file or folder: {path}")
+    if path.is_dir():
+        if not any(path.glob("*.py")):
+            raise SubmissionError(f"{path} holds no .py files; point --submission at a folder "
+                                  "laid out like exercises/ or at a single .py file")
+        return Submission(path.resolve(), single_file=False)
+    if path.suffix != ".py":
+        raise SubmissionError(f"{path} is not a .py file or a folder; grade takes a folder laid "
+                              "out like exercises/ or a single .py file")
+    return Submission(path.resolve(), single_file=True)

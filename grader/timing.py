@@ -1,0 +1,61 @@
+"""Timing of the student's function against the reference, measured the same way.
+
+Both run in the same kind of worker (forked from the same zygote, one BLAS thread each), on
+copies of the same inputs, after a warm-up call, in alternating rounds so that a burst of load
+on the machine hits both sides. Rounds stop when the round medians agree within 10% or the time
+budget is spent. The figure reported is the median of all timed calls.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from grader.catalog import Call
+from grader.sandbox import wire
+from grader.sandbox.parent import Worker
+
+MIN_ROUNDS = 3
+MAX_ROUNDS = 7
+ROUND_BUDGET = 0.03  # seconds of calls per side and round
+TOTAL_BUDGET = 1.0  # seconds of wall time for the whole measurement
+
+
+class TimingFailed(Exception):
+    """The student's function raised while being timed."""
+
+
+def _round(worker: Worker, call_obj: object, blobs: list[bytes], budget: float) -> list[float]:
+    header, _ = worker.request({"op": "time", "call": call_obj, "budget": budget,
+                                "max_reps": 1000},
+                               blobs, timeout=worker.limits.call_seconds + budget * 2)
+    if "raised" in header:
+        raise TimingFailed(f"{header['raised']['type']}: {header['raised']['message']}")
+    return [float(t) for t in header["times"]]
+
+
+def _spread(medians: list[float]) -> float:
+    mid = statistics.median(medians)
+    return (max(medians) - min(medians)) / mid if mid > 0 else 0.0
+
+
+def interleaved(student: Worker, reference: Worker, call: Call) -> tuple[float, float]:
+    """Median seconds per call of (student, reference)."""
+    obj, blobs = wire.encode(call.to_wire())
+    for worker in (reference, student):  # warm-up: caches, lazy imports, page faults
+        _round(worker, obj, blobs, 0.0)
+    start = time.monotonic()
+    times: dict[str, list[float]] = {"s": [], "r": []}
+    medians: dict[str, list[float]] = {"s": [], "r": []}
+    for rnd in range(MAX_ROUNDS):
+        order = (("s", student), ("r", reference)) if rnd % 2 == 0 else (
+            ("r", reference), ("s", student))
+        for key, worker in order:
+            got = _round(worker, obj, blobs, ROUND_BUDGET)
+            times[key] += got
+            medians[key].append(statistics.median(got))
+        if rnd + 1 >= MIN_ROUNDS and (
+                max(_spread(medians["s"]), _spread(medians["r"])) < 0.10
+                or time.monotonic() - start > TOTAL_BUDGET):
+            break
+    return statistics.median(times["s"]), statistics.median(times["r"])

@@ -1,0 +1,1 @@
+"""Reference solutions: same modules and names as ``exercises/``. Never shipped to students."""
