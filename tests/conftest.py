@@ -1,0 +1,56 @@
+"""Shared fixtures: grade a submission written from source text, through the real worker path."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader import grading
+from grader.results import ExerciseResult, GradeResult
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def write_submission(tmp_path: Path):
+    """``write_submission({"linalg.py": source, ...}) -> folder`` (sources are dedented)."""
+
+    def write(files: dict[str, str]) -> Path:
+        folder = tmp_path / f"submission{next(_counter)}"
+        folder.mkdir()
+        for name, source in files.items():
+            (folder / name).write_text(textwrap.dedent(source), encoding="utf-8")
+        return folder
+
+    return write
+
+
+@pytest.fixture
+def grade_files(write_submission):
+    """``grade_files({"linalg.py": source}, ids=("linalg.dot",)) -> GradeResult`` (no timing)."""
+
+    def run(files: dict[str, str], ids: tuple[str, ...] = (), **options) -> GradeResult:
+        options.setdefault("time_it", False)
+        return grading.grade(submission=write_submission(files), ids=ids, **options)
+
+    return run
+
+
+@pytest.fixture
+def grade_one(grade_files):
+    """``grade_one("linalg.dot", {"linalg.py": source}) -> ExerciseResult``."""
+
+    def run(exercise_id: str, files: dict[str, str], **options) -> ExerciseResult:
+        result = grade_files(files, ids=(exercise_id,), **options)
+        assert [e.id for e in result.exercises] == [exercise_id]
+        return result.exercises[0]
+
+    return run
+
+
+def reference_source(topic: str) -> str:
+    """The reference module's source, to build correct and deliberately wrong submissions."""
+    return (Path(__file__).resolve().parent.parent / "solutions" / f"{topic}.py").read_text()
