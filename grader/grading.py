@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -195,12 +195,16 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
     reference = _reference(exercise.topic)
     cases = [(check, check.build(exercise.check_rng(check, seed))) for check in checks]
     expected = [run_reference(reference, case) for _, case in cases]
-    worker = zygote().spawn(_student_config(exercise, file), limits)
+    zyg = zygote()
+    if exercise.framework == "torch":
+        zyg.preload(["torch"])
+    worker = zyg.spawn(_student_config(exercise, file), limits)
     try:
         _run_checks(exercise, worker, file, cases, expected, result)
         if time_it and exercise.timing is not None and result.status in ("passed", "partial",
                                                                             "failed"):
-            result.timing = _time(exercise, worker, seed, limits)
+            mutates = any("changed its input" in n for c in result.checks for n in c.notes)
+            result.timing = _time(exercise, worker, seed, limits, mutates)
     finally:
         worker.close()
         result.output, result.output_truncated = worker.output()
@@ -270,7 +274,8 @@ def _score(exercise: Exercise, result: ExerciseResult, file: Path) -> None:
     result.diagnosis = first.diagnosis
 
 
-def _time(exercise: Exercise, worker: Worker, seed: int, limits: Limits) -> TimingResult | None:
+def _time(exercise: Exercise, worker: Worker, seed: int, limits: Limits, mutates: bool
+          ) -> TimingResult | None:
     spec = exercise.timing
     call = spec.build(exercise.check_rng(exercise.checks[0], seed + 1))
     ref_file = SOLUTIONS_DIR / f"{exercise.topic}.py"
@@ -279,7 +284,8 @@ def _time(exercise: Exercise, worker: Worker, seed: int, limits: Limits) -> Timi
             header = _import(reference, exercise, ref_file, f"reference_{exercise.topic}")
             if "error" in header:
                 return None
-            student_s, reference_s = timing_mod.interleaved(worker, reference, call)
+            student_s, reference_s = timing_mod.interleaved(worker, reference, call,
+                                                            copy_inputs=mutates)
         except (timing_mod.TimingFailed, WorkerFailure):
             return None
         finally:
@@ -290,6 +296,15 @@ def _time(exercise: Exercise, worker: Worker, seed: int, limits: Limits) -> Timi
 
 # ----------------------------------------------------------------------------- a submission
 
+def _warm_zygote(exercises: list[Exercise]) -> None:
+    try:
+        zyg = zygote()
+        if any(e.framework == "torch" for e in exercises):
+            zyg.preload(["torch"])
+    except Exception:  # noqa: BLE001 - the first spawn raises the same error, visibly
+        pass
+
+
 def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[str] = (),
           seed: int = 0, limits: Limits | None = None, hidden: bool = True,
           time_it: bool = True, progress: Callable[[ExerciseResult], None] | None = None
@@ -298,6 +313,8 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     exercises = select(ids)
     sub = locate(submission)
     limits = limits or Limits()
+    # Start the zygote while this process computes the first references.
+    threading.Thread(target=_warm_zygote, args=(exercises,), daemon=True).start()
     results = []
     for exercise in exercises:
         res = grade_exercise(exercise, sub, seed=seed, limits=limits, hidden=hidden,

@@ -25,10 +25,15 @@ class TimingFailed(Exception):
     """The student's function raised while being timed."""
 
 
-def _round(worker: Worker, call_obj: object, blobs: list[bytes], budget: float) -> list[float]:
-    header, _ = worker.request({"op": "time", "call": call_obj, "budget": budget,
-                                "max_reps": 1000},
-                               blobs, timeout=worker.limits.call_seconds + budget * 2)
+def _round(worker: Worker, call: tuple[object, list[bytes]] | None, budget: float,
+           copy: bool) -> list[float]:
+    """One round of timed calls; ``call`` is sent with the first round only."""
+    request = {"op": "time", "budget": budget, "max_reps": 1000, "copy": copy}
+    blobs: list[bytes] = []
+    if call is not None:
+        request["call"], blobs = call
+    header, _ = worker.request(request, blobs,
+                               timeout=worker.limits.call_seconds + budget * 2)
     if "raised" in header:
         raise TimingFailed(f"{header['raised']['type']}: {header['raised']['message']}")
     return [float(t) for t in header["times"]]
@@ -39,11 +44,16 @@ def _spread(medians: list[float]) -> float:
     return (max(medians) - min(medians)) / mid if mid > 0 else 0.0
 
 
-def interleaved(student: Worker, reference: Worker, call: Call) -> tuple[float, float]:
-    """Median seconds per call of (student, reference)."""
-    obj, blobs = wire.encode(call.to_wire())
+def interleaved(student: Worker, reference: Worker, call: Call, *, copy_inputs: bool = False
+                ) -> tuple[float, float]:
+    """Median seconds per call of (student, reference).
+
+    Inputs are copied before each call only when ``copy_inputs`` (the student's function was
+    seen changing its inputs); copies of large inputs would otherwise dominate the figure.
+    """
+    encoded = wire.encode(call.to_wire())
     for worker in (reference, student):  # warm-up: caches, lazy imports, page faults
-        _round(worker, obj, blobs, 0.0)
+        _round(worker, encoded, 0.0, copy_inputs)
     start = time.monotonic()
     times: dict[str, list[float]] = {"s": [], "r": []}
     medians: dict[str, list[float]] = {"s": [], "r": []}
@@ -51,7 +61,7 @@ def interleaved(student: Worker, reference: Worker, call: Call) -> tuple[float, 
         order = (("s", student), ("r", reference)) if rnd % 2 == 0 else (
             ("r", reference), ("s", student))
         for key, worker in order:
-            got = _round(worker, obj, blobs, ROUND_BUDGET)
+            got = _round(worker, None, ROUND_BUDGET, copy_inputs)
             times[key] += got
             medians[key].append(statistics.median(got))
         if rnd + 1 >= MIN_ROUNDS and (
