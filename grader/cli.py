@@ -26,6 +26,13 @@ def main() -> None:
     """
 
 
+ASSIGNMENT = click.option("--assignment", "-a", default=None, metavar="NAME",
+                          help="Only the exercises of this assignment of the course file, with "
+                               "its points.")
+COURSE = click.option("--course", type=click.Path(dir_okay=False), default=None,
+                      help="The course file. [default: course.toml of the project]")
+
+
 @main.command("grade", context_settings=CONTEXT)
 @click.argument("exercise_ids", nargs=-1, metavar="[EXERCISE|TOPIC]...")
 @click.option("--submission", "-s", type=click.Path(), default=None,
@@ -43,9 +50,12 @@ def main() -> None:
 @click.option("--verbose", "-v", is_flag=True, help="List every check, passed ones too.")
 @click.option("--fail-under", type=float, default=None,
               help="Exit with code 1 when the total score is below this.")
+@ASSIGNMENT
+@COURSE
 def grade_cmd(exercise_ids: tuple[str, ...], submission: str | None, json_path: str | None,
               html_path: str | None, seed: int, public_only: bool, no_timing: bool,
-              timeout: float, verbose: bool, fail_under: float | None) -> None:
+              timeout: float, verbose: bool, fail_under: float | None, assignment: str | None,
+              course: str | None) -> None:
     """Grade your exercises: all of them, or the EXERCISE ids (linalg.dot) or TOPICs (linalg).
 
     \b
@@ -55,10 +65,12 @@ def grade_cmd(exercise_ids: tuple[str, ...], submission: str | None, json_path: 
       grade nn --json out.json   a topic, with a JSON report
       grade -s my_work.py        a single file holding any subset of the functions
     """
+    from grader import course as course_mod
     from grader import grading, report
     from grader.sandbox.parent import Limits
 
-    result = grading.grade(submission=submission, ids=exercise_ids, seed=seed,
+    chosen = course_mod.exercises_for(assignment, exercise_ids, course_path=course)
+    result = grading.grade(submission=submission, ids=exercise_ids, exercises=chosen, seed=seed,
                            limits=Limits(call_seconds=timeout), hidden=not public_only,
                            time_it=not no_timing)
     click.echo(report.render_terminal(result, color=sys.stdout.isatty(), verbose=verbose),
@@ -81,6 +93,90 @@ def list_cmd() -> None:
         click.echo(f"{ex.id:28} {ex.max_score:5g} pts  {ex.framework:6} "
                    f"{public} public / {len(ex.checks) - public} hidden checks  "
                    f"{', '.join(ex.functions)}")
+
+
+@main.command("batch", context_settings=CONTEXT)
+@click.argument("submissions_dir", type=click.Path(file_okay=False))
+@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default="graded",
+              show_default=True, help="Output folder: gradebook, grades.csv, reports.")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded in parallel. [default: the number of cores]")
+@ASSIGNMENT
+@COURSE
+@click.option("--regrade", is_flag=True, help="Grade again submissions already in the gradebook.")
+@click.option("--student", default=None, metavar="ID", help="Only this student's submission.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the inputs.")
+@click.option("--timing/--no-timing", default=False, show_default=True,
+              help="Time each exercise against the reference (about 0.3 s per exercise).")
+@click.option("--timeout", type=float, default=10.0, show_default=True,
+              help="Seconds allowed for each check's calls.")
+def batch_cmd(submissions_dir: str, out_dir: str, workers: int | None, assignment: str | None,
+              course: str | None, regrade: bool, student: str | None, seed: int, timing: bool,
+              timeout: float) -> None:
+    """Grade a class: every submission in SUBMISSIONS_DIR, hidden checks included.
+
+    \b
+    A submission is a folder laid out like exercises/, a .py file or a .zip of either; the
+    student id is its name. Results go to OUT/gradebook.sqlite (committed per student, so an
+    interrupted batch resumes where it stopped), OUT/grades.csv, OUT/class_report.html and
+    OUT/students/ID/{feedback.html,results.json}. A submission that cannot be graded becomes an
+    error row; the exit code is non-zero only when the grader itself failed.
+    """
+    from grader import batch
+    from grader import course as course_mod
+    from grader.sandbox.parent import Limits
+
+    chosen = course_mod.exercises_for(assignment, course_path=course)
+    bar = None
+
+    def progress(outcome, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Grading", show_eta=True,
+                                    show_pos=True, file=sys.stderr,
+                                    item_show_func=lambda s: s or "")
+            bar.__enter__()
+        bar.update(1, outcome.student)
+
+    try:
+        summary = batch.run(submissions_dir=submissions_dir, out_dir=out_dir, workers=workers,
+                            exercises=chosen, seed=seed, limits=Limits(call_seconds=timeout),
+                            regrade=regrade, student=student, time_it=timing,
+                            progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    _print_summary(summary)
+    if summary.grader_failures:
+        sys.exit(3)
+
+
+def _print_summary(summary) -> None:
+    data = summary.class_data
+    click.echo(f"{summary.count('graded')} graded, {summary.count('unchanged')} unchanged, "
+               f"{summary.count('error')} could not be graded, {summary.grader_failures} grader "
+               f"failures, in {summary.seconds:.1f} s")
+    if data.get("exercises"):
+        click.echo(f"{'exercise':28} {'mean':>8} {'max':>6} {'passed':>7}")
+        for ex in data["exercises"]:
+            click.echo(f"{ex.id:28} {ex.mean:8.2f} {ex.max_score:6g} {ex.pass_rate:7.0%}")
+    for outcome in summary.outcomes:
+        if outcome.status in ("error", "grader_failure"):
+            click.echo(f"  {outcome.student}: {outcome.message}")
+    click.echo(f"Gradebook, grades.csv and reports in {summary.out_dir}")
+
+
+@main.command("report", context_settings=CONTEXT)
+@click.argument("out_dir", type=click.Path(file_okay=False), default="graded")
+@ASSIGNMENT
+@COURSE
+def report_cmd(out_dir: str, assignment: str | None, course: str | None) -> None:
+    """Render every report again from OUT_DIR's gradebook, without regrading."""
+    from grader import batch
+    from grader import course as course_mod
+
+    count = batch.rerender(out_dir, course_mod.exercises_for(assignment, course_path=course))
+    click.echo(f"Rendered the reports of {count} students in {out_dir}")
 
 
 def grade_main() -> None:

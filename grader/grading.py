@@ -76,6 +76,16 @@ def run_reference(module: ModuleType, case: Case) -> list[CallResult]:
     return results
 
 
+@functools.lru_cache(maxsize=256)
+def _prepared(exercise: Exercise, seed: int, hidden: bool
+              ) -> tuple[list[tuple[Check, Case]], list[list[CallResult]]]:
+    """Cases and expected results: the same for every submission graded with this seed."""
+    reference = _reference(exercise.topic)
+    cases = [(check, check.build(exercise.check_rng(check, seed)))
+             for check in exercise.checks if hidden or not check.hidden]
+    return cases, [run_reference(reference, case) for _, case in cases]
+
+
 # ----------------------------------------------------------------------------- student side
 
 def run_student(worker: Worker, case: Case) -> list[CallResult]:
@@ -192,9 +202,7 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
         result.message = submission.describe_missing(exercise)
         return result
     result.file = _display(file)
-    reference = _reference(exercise.topic)
-    cases = [(check, check.build(exercise.check_rng(check, seed))) for check in checks]
-    expected = [run_reference(reference, case) for _, case in cases]
+    cases, expected = _prepared(exercise, seed, hidden)
     zyg = zygote()
     if exercise.framework == "torch":
         zyg.preload(["torch"])
@@ -306,11 +314,15 @@ def _warm_zygote(exercises: list[Exercise]) -> None:
 
 
 def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[str] = (),
-          seed: int = 0, limits: Limits | None = None, hidden: bool = True,
-          time_it: bool = True, progress: Callable[[ExerciseResult], None] | None = None
-          ) -> GradeResult:
-    """Grade a submission (default: ``./exercises``) on the selected exercises (default: all)."""
-    exercises = select(ids)
+          exercises: list[Exercise] | None = None, seed: int = 0, limits: Limits | None = None,
+          hidden: bool = True, time_it: bool = True,
+          progress: Callable[[ExerciseResult], None] | None = None) -> GradeResult:
+    """Grade a submission (default: ``./exercises``).
+
+    The exercises are ``exercises`` when given (an assignment's, see :mod:`grader.course`),
+    else those selected by ``ids`` (ids or topics; every exercise when empty).
+    """
+    exercises = list(exercises) if exercises is not None else select(ids)
     sub = locate(submission)
     limits = limits or Limits()
     # Start the zygote while this process computes the first references.

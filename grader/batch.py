@@ -1,0 +1,166 @@
+"""Batch grading of a class: the per-submission step of ``grade`` run over many students.
+
+Each student's results are committed to the gradebook as one transaction when that submission
+finishes, so an interrupted batch keeps everything already graded, and running the same command
+again grades only what is missing or changed (``regrade`` forces it). A submission that cannot be
+read or graded becomes an error row for that student; the batch goes on. Only a failure of the
+grader itself (a bug, not a student's code) makes :attr:`BatchSummary.grader_failures` non-zero.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from grader import __version__, class_report, exports, intake
+from grader.catalog import Exercise, select
+from grader.errors import GraderError
+from grader.gradebook import Gradebook
+from grader.grading import grade
+from grader.report import render_html, write
+from grader.results import GradeResult
+from grader.sandbox.parent import Limits
+
+GRADEBOOK = "gradebook.sqlite"
+
+
+@dataclass
+class Outcome:
+    """What happened to one student in this run."""
+
+    student: str
+    status: str  # "graded", "unchanged", "error", "grader_failure"
+    score: float = 0.0
+    max_score: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class BatchSummary:
+    out_dir: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    class_data: dict = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def grader_failures(self) -> int:
+        return self.count("grader_failure")
+
+
+def _grade_one(item: intake.Intake, exercises: list[Exercise], seed: int, limits: Limits,
+               time_it: bool) -> tuple[GradeResult | None, str | None, bool, float]:
+    """(result, error, grader_failed, seconds) for one student; never raises."""
+    start = time.monotonic()
+    if item.error is not None:
+        return None, item.error, False, 0.0
+    try:
+        result = grade(submission=item.submission, exercises=exercises, seed=seed,
+                       limits=limits, time_it=time_it)
+    except GraderError as exc:
+        return None, exc.format_message(), False, time.monotonic() - start
+    except Exception as exc:  # noqa: BLE001 - a grader bug costs this row, not the batch
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return None, f"internal grader error: {detail}", True, time.monotonic() - start
+    return result, None, False, time.monotonic() - start
+
+
+def student_dir(out_dir: Path, student: str) -> Path:
+    return out_dir / "students" / student
+
+
+def write_student_reports(out_dir: Path, student: str, result: GradeResult | None,
+                          error: str | None) -> None:
+    """Per-student feedback HTML and Gradescope results.json."""
+    folder = student_dir(out_dir, student)
+    if result is not None:
+        write(folder / "feedback.html", render_html(result))
+    exports.write_gradescope_for(result, error, folder / "results.json")
+
+
+def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None = None,
+        exercises: list[Exercise] | None = None, seed: int = 0, limits: Limits | None = None,
+        regrade: bool = False, student: str | None = None, time_it: bool = False,
+        device: str = "cpu", progress: Callable[[Outcome, int, int], None] | None = None
+        ) -> BatchSummary:
+    """Grade every submission in ``submissions_dir`` into ``out_dir`` (gradebook, reports)."""
+    started = time.monotonic()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    exercises = list(exercises) if exercises is not None else select(())
+    limits = limits or Limits()
+    items = intake.discover(Path(submissions_dir), workdir=out / "_unpacked")
+    if student is not None:
+        items = [i for i in items if i.student == student]
+        if not items:
+            raise GraderError(f"no submission for student {student!r} in {submissions_dir}")
+    book = Gradebook(out / GRADEBOOK)
+    summary = BatchSummary(out)
+    todo = []
+    for item in items:
+        if not regrade and item.error is None and not book.needs_grading(
+                item.student, item.content_hash, __version__, seed):
+            summary.outcomes.append(Outcome(item.student, "unchanged"))
+        else:
+            todo.append(item)
+    workers = max(1, workers or os.cpu_count() or 1)
+    with futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = {pool.submit(_grade_one, item, exercises, seed, limits, time_it): item
+                   for item in todo}
+        try:
+            for done in futures.as_completed(pending):
+                item = pending[done]
+                result, error, failed, seconds = done.result()
+                book.record(item.student, item.content_hash, str(item.source), result,
+                            error=error, seed=seed, device=device, duration=seconds)
+                write_student_reports(out, item.student, result, error)
+                outcome = Outcome(item.student,
+                                  "grader_failure" if failed else "error" if error else "graded",
+                                  result.score if result else 0.0,
+                                  result.max_score if result else 0.0, error or "")
+                summary.outcomes.append(outcome)
+                if progress is not None:
+                    progress(outcome, len(summary.outcomes) - (len(items) - len(todo)),
+                             len(todo))
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+    summary.class_data = write_class_outputs(out, book, exercises)
+    summary.outcomes.sort(key=lambda o: o.student)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def write_class_outputs(out: Path, book: Gradebook, exercises: list[Exercise]) -> dict:
+    """grades.csv and the class report, from the gradebook alone (no regrading).
+
+    Returns the class report's numbers (means per exercise, ...) for the summary table.
+    """
+    ids = [e.id for e in exercises]
+    exports.write_grades_csv(book, out / "grades.csv", ids)
+    data = class_report.gather(book, ids)
+    write(out / "class_report.html", class_report.render(data))
+    return data
+
+
+def rerender(out_dir: str | Path, exercises: list[Exercise] | None = None) -> int:
+    """``grader report``: every report again from the gradebook; the number of students."""
+    out = Path(out_dir)
+    if not (out / GRADEBOOK).exists():
+        raise GraderError(f"no gradebook in {out}: run `grader batch SUBMISSIONS --out {out}` "
+                          "first")
+    book = Gradebook(out / GRADEBOOK)
+    students = book.students()
+    for student in students:
+        result = book.load(student)
+        write_student_reports(out, student, result, None if result else book.error(student))
+    write_class_outputs(out, book, list(exercises) if exercises is not None else select(()))
+    return len(students)
