@@ -13,6 +13,7 @@ Ids are ``topic.name``; a topic is one module of ``exercises/`` and ``solutions/
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import pkgutil
@@ -124,8 +125,23 @@ def catalog() -> dict[str, Exercise]:
             module = importlib.import_module(f"grader.bank.{info.name}")
             for exercise in getattr(module, "EXERCISES", ()):
                 found[exercise.id] = exercise
-        _catalog = found
+        _catalog = _bundle_view(found)
     return _catalog
+
+
+def _bundle_view(found: dict[str, Exercise]) -> dict[str, Exercise]:
+    """In a student bundle: the released exercises, with the released points."""
+    from grader import frozen
+
+    if not frozen.is_bundle():
+        return found
+    view = {}
+    for entry in frozen.manifest()["exercises"]:
+        exercise = found[entry["id"]]
+        checks = tuple(dataclasses.replace(c, points=entry["points"][c.name])
+                       for c in exercise.checks if c.name in entry["points"])
+        view[exercise.id] = dataclasses.replace(exercise, checks=checks)
+    return view
 
 
 def select(ids: tuple[str, ...] | list[str] = ()) -> list[Exercise]:

@@ -179,6 +179,39 @@ def report_cmd(out_dir: str, assignment: str | None, course: str | None) -> None
     click.echo(f"Rendered the reports of {count} students in {out_dir}")
 
 
+@main.command("release", context_settings=CONTEXT)
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@ASSIGNMENT
+@COURSE
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the public checks' inputs in the bundle.")
+@click.option("--force", is_flag=True, help="Replace an earlier bundle in OUT_DIR.")
+def release_cmd(out_dir: str, assignment: str | None, course: str | None, seed: int,
+                force: bool) -> None:
+    """Write the student bundle to OUT_DIR: stubs, public checks, the grader, a README.
+
+    \b
+    No reference code and nothing of a hidden check is in it: the bank is filtered from its
+    syntax tree and the public checks' expected results are frozen as data. The bundle is
+    verified before this command returns: the references get full marks through its own
+    `grade`, the stubs get none.
+    """
+    from grader import course as course_mod
+    from grader import release
+    from grader.catalog import select
+
+    chosen = course_mod.exercises_for(assignment, course_path=course) or select(())
+    report = release.release(out=out_dir, exercises=chosen, seed=seed, assignment=assignment,
+                             force=force)
+    click.echo(f"Wrote the student bundle to {report.out}: {len(report.exercises)} exercises, "
+               f"{report.public_checks} public checks ({report.hidden_checks_removed} hidden "
+               "checks left out); verified.")
+
+
 def grade_main() -> None:
     """Entry point of ``grade``: the same as ``grader grade``."""
     grade_cmd(prog_name="grade")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,7 @@
 ``GradeResult.to_dict()`` is the documented JSON schema (``docs/results-schema.md``):
 
 - top level: ``schema`` (1), ``grader_version``, ``seed``, ``submission``, ``score``,
-  ``max_score``, ``protections``, ``exercises``
+  ``max_score``, ``protections``, ``notes``, ``exercises``
 - ``exercises[]``: ``id``, ``title``, ``score``, ``max_score``, ``status``, ``message``,
   ``diagnosis``, ``file``, ``checks``, ``timing``, ``output``, ``output_truncated``
 - ``checks[]``: ``name``, ``about``, ``hidden``, ``points``, ``score``, ``status``, ``message``,
@@ -68,6 +68,7 @@ class GradeResult:
     grader_version: str
     exercises: list[ExerciseResult]
     protections: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -86,5 +87,6 @@ class GradeResult:
             "score": self.score,
             "max_score": self.max_score,
             "protections": self.protections,
+            "notes": list(self.notes),
             "exercises": [asdict(e) for e in self.exercises],
         }
