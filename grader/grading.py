@@ -19,14 +19,11 @@ from grader.catalog import (ROOT, SOLUTIONS_DIR, Case, Check, Exercise, referenc
                             select)
 from grader.judges import CallResult, StudentRaised, Trial
 from grader.results import CheckResult, ExerciseResult, GradeResult, TimingResult
-from grader.sandbox import wire
+from grader.sandbox import confine, wire
 from grader.sandbox.parent import Limits, Worker, WorkerFailure, zygote
 from grader.submission import Submission, locate
 from grader import timing as timing_mod
 
-PROTECTIONS = ("student code runs in a separate worker process (forked from a clean zygote); "
-               "per-call time limit, CPU-time, memory and output limits; the worker's process "
-               "group is killed when it ends")
 
 
 @functools.lru_cache(maxsize=None)
@@ -181,14 +178,20 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _student_config(exercise: Exercise, file: Path) -> dict:
-    return {"sys_path": [str(file.parent)], "forbidden": list(exercise.forbidden),
-            "strip_paths": [str(ROOT)]}
+def _sources(file: Path) -> list[Path]:
+    """The student's file and its sibling modules (a module may import another)."""
+    siblings = sorted(p for p in file.parent.glob("*.py") if p.is_file() and p != file)
+    return [file] + (siblings if file.parent != Path("/") else [])
+
+
+def _student_config(exercise: Exercise) -> dict:
+    return {"forbidden": list(exercise.forbidden), "strip_paths": [str(ROOT)]}
 
 
 def _import(worker: Worker, exercise: Exercise, file: Path, name: str) -> dict:
-    header, _ = worker.request({"op": "import", "file": str(file), "name": name,
-                                "functions": list(exercise.functions)})
+    """Import the worker's copy of ``file`` (the worker never sees the original)."""
+    header, _ = worker.request({"op": "import", "file": str(worker.source_dir / file.name),
+                                "name": name, "functions": list(exercise.functions)})
     return header
 
 
@@ -222,7 +225,7 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
     zyg = zygote()
     if exercise.framework == "torch":
         zyg.preload(["torch"])
-    worker = zyg.spawn(_student_config(exercise, file), limits)
+    worker = zyg.spawn(_student_config(exercise), limits, sources=_sources(file))
     try:
         _run_checks(exercise, worker, file, cases, expected, result)
         if time_it and exercise.timing is not None and result.status in ("passed", "partial",
@@ -305,7 +308,7 @@ def _time(exercise: Exercise, worker: Worker, seed: int, limits: Limits, mutates
     ref_file = SOLUTIONS_DIR / f"{exercise.topic}.py"
     if not ref_file.is_file():
         return None  # the student bundle has no reference to time against
-    with zygote().spawn({"sys_path": [str(SOLUTIONS_DIR)]}, limits) as reference:
+    with zygote().spawn({}, limits, sources=[ref_file]) as reference:
         try:
             header = _import(reference, exercise, ref_file, f"reference_{exercise.topic}")
             if "error" in header:
@@ -342,6 +345,7 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     """
     exercises = list(exercises) if exercises is not None else select(ids)
     sub = locate(submission)
+    confine.protect_grader()
     limits = limits or Limits()
     # Start the zygote while this process computes the first references.
     threading.Thread(target=_warm_zygote, args=(exercises,), daemon=True).start()
@@ -357,4 +361,5 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
         notes.append("This is the student bundle: only the public checks run here. Hidden checks "
                      "run when your submission is graded, and speed is compared with the "
                      "reference there.")
-    return GradeResult(_display(sub.path), seed, __version__, results, PROTECTIONS, notes)
+    return GradeResult(_display(sub.path), seed, __version__, results, zygote().protections,
+                       notes)

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from grader.sandbox import wire
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _OUTPUT_KEEP = 64 * 1024
+NOBODY = 65534
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,11 @@ class Limits:
     cpu_seconds: int = 60
     memory_bytes: int = 4 * 2**30
     output_bytes: int = 2**20
+    processes: int = 256
 
     def for_runner(self) -> dict:
         return {"cpu_seconds": self.cpu_seconds, "memory_bytes": self.memory_bytes,
-                "file_bytes": self.output_bytes}
+                "file_bytes": self.output_bytes, "processes": self.processes}
 
 
 class WorkerFailure(Exception):
@@ -82,6 +85,8 @@ class Zygote:
         ready = self._recv()
         if not ready.get("ready"):
             raise SandboxError("the sandbox's zygote did not start")
+        self.protections: str = ready.get("protections", "")
+        self.protection_lines: list = ready.get("lines", [])
 
     def _recv(self) -> dict:
         try:
@@ -102,11 +107,23 @@ class Zygote:
             self._recv()
         self._preloaded.update(todo)
 
-    def spawn(self, config: dict, limits: Limits) -> Worker:
-        scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+    def spawn(self, config: dict, limits: Limits, *, sources: list[Path] = ()) -> Worker:
+        """A new worker. ``sources`` (.py files) are copied into its scratch folder, under
+        ``source_dir``: the worker sees those copies, never the original folder."""
+        base = tempfile.mkdtemp(prefix="grader-")
+        scratch = os.path.join(base, "work")
+        source_dir = os.path.join(scratch, "src")
+        os.makedirs(source_dir)
+        for path in sources:
+            shutil.copyfile(path, os.path.join(source_dir, Path(path).name))
+        if os.geteuid() == 0:  # the runner drops to nobody: its scratch must be its own
+            for folder in (scratch, source_dir):
+                os.chown(folder, NOBODY, NOBODY)
+        os.makedirs(os.path.join(base, "root"))
         output = os.path.join(scratch, ".output")
-        config = {**config, "scratch": scratch, "output": output,
-                  "limits": limits.for_runner()}
+        config = {**config, "scratch": scratch, "root": os.path.join(base, "root"),
+                  "output": output, "limits": limits.for_runner(),
+                  "sys_path": [source_dir] + list(config.get("sys_path", []))}
         data_ours, data_theirs = socket.socketpair()
         ctrl_ours, ctrl_theirs = socket.socketpair()
         try:
@@ -118,7 +135,7 @@ class Zygote:
         finally:
             data_theirs.close()
             ctrl_theirs.close()
-        return Worker(data_ours, ctrl_ours, scratch, output, limits)
+        return Worker(data_ours, ctrl_ours, base, output, limits, Path(source_dir))
 
     def close(self) -> None:
         self._sock.close()
@@ -148,9 +165,10 @@ class Worker:
 
     data: socket.socket
     ctrl: socket.socket
-    scratch: str
+    scratch: str  # the folder removed at cleanup (the worker's scratch and its root mount point)
     output_path: str
     limits: Limits
+    source_dir: Path = Path()
     runner_pid: int | None = None
     _ctrl_buf: bytes = b""
     _dead: WorkerFailure | None = field(default=None)
@@ -207,6 +225,8 @@ class Worker:
             if "runner" in msg:
                 self.runner_pid = msg["runner"]
                 continue
+            if "error" in msg:
+                raise SandboxError(msg["error"])
             if "signal" in msg:
                 name = _signal_name(msg["signal"])
                 if msg["signal"] == signal.SIGXCPU:
@@ -219,11 +239,16 @@ class Worker:
     def output(self) -> tuple[str, bool]:
         """What the student's code printed (first 64 KiB) and whether it hit the output limit."""
         try:
-            size = os.path.getsize(self.output_path)
-            with open(self.output_path, "rb") as fh:
-                text = fh.read(_OUTPUT_KEEP).decode("utf-8", "replace")
+            # The student may have replaced the file with a link or a FIFO: never follow one.
+            fd = os.open(self.output_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return "", False
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return "", False
+            size = info.st_size
+            text = fh.read(_OUTPUT_KEEP).decode("utf-8", "replace")
         return text, size >= self.limits.output_bytes
 
     def kill(self) -> None:

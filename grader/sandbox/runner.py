@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox import wire
+from grader.sandbox import confine, wire
 
 _MAX_MESSAGE = 2000
 
@@ -302,6 +302,9 @@ def apply_limits(limits: dict) -> None:
     if limits.get("cpu_seconds"):
         cpu = int(limits["cpu_seconds"])
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if limits.get("processes") and os.getuid() == confine.NOBODY:
+        # Counted per user: only meaningful for the dedicated unprivileged user.
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
     if limits.get("file_bytes"):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
@@ -321,6 +324,7 @@ def main(data_fd: int, config: dict) -> None:
         strip = {os.path.realpath(p) for p in config.get("strip_paths", [])}
         sys.path[:] = list(config.get("sys_path", [])) + [
             p for p in sys.path if p and os.path.realpath(p) not in strip]
+        confine.finish_in_runner(bool(config.get("confined")))
         apply_limits(config.get("limits", {}))
         runner = Runner(sock, config)
         install_forbidden(runner, config.get("forbidden", []))

@@ -20,6 +20,8 @@ import signal
 import socket
 import sys
 
+from grader.sandbox import confine
+
 _MAX_REQUEST = 1 << 16
 
 
@@ -34,14 +36,20 @@ def supervise(data_fd: int, ctrl_fd: int, config: dict) -> None:
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        ctrl = socket.socket(fileno=ctrl_fd)
+        try:
+            config["confined"] = confine.enter(config["scratch"], config["root"])
+        except OSError as exc:  # fail closed: no worker rather than an unconfined one
+            ctrl.sendall((json.dumps({"error": f"the sandbox could not confine the worker: "
+                                               f"{exc}"}) + "\n").encode())
+            return
         pid = os.fork()
         if pid == 0:
-            os.close(ctrl_fd)
+            ctrl.close()
             from grader.sandbox import runner
 
             runner.main(data_fd, config)
         os.close(data_fd)
-        ctrl = socket.socket(fileno=ctrl_fd)
         ctrl.sendall((json.dumps({"runner": pid}) + "\n").encode())
         pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
         status = _wait(ctrl, pid, pidfd)
@@ -96,13 +104,15 @@ def serve(sock: socket.socket) -> None:
 
 def main() -> None:
     sock = socket.socket(fileno=int(sys.argv[1]))
+    protections = confine.probe()  # forks a probe child: before SIGCHLD is ignored
     # Supervisors are reaped by the kernel; their status is not needed (they report their own).
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     import numpy  # noqa: F401 - the point of the zygote: workers start with numpy loaded
 
     from grader.sandbox import runner  # noqa: F401
 
-    sock.send(b'{"ready": true}')
+    sock.send(json.dumps({"ready": True, "protections": protections.summary(),
+                          "lines": protections.lines()}).encode())
     serve(sock)
 
 

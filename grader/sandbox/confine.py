@@ -1,0 +1,270 @@
+"""Confinement of a worker with Linux namespaces: what student code can see, reach and outlive.
+
+The supervisor (forked from the zygote, one per worker) calls :func:`enter` before it forks the
+runner. Depending on what the machine allows, it
+
+- moves into new PID, network, mount, IPC and UTS namespaces (as root directly; otherwise inside
+  a new user namespace). The runner is then PID 1 of its own PID namespace: when it ends, the
+  kernel kills every process it left behind, ``setsid`` daemons and fork loops included. The
+  network namespace has only a loopback interface, down.
+- builds a new root file system: read-only binds of the system (``/usr``, ``/lib*``, ``/bin``,
+  ``/etc``) and of Python's own prefix and site-packages, a minimal ``/dev``, and the worker's
+  scratch folder (read-write, at its own path). The project tree (``solutions/``, the
+  bank of hidden checks), other submissions, the gradebook and reports are simply not there;
+  ``/tmp`` is a fresh tmpfs that vanishes with the namespace.
+- in the runner (:func:`finish_in_runner`): mounts a ``/proc`` that shows only the namespace's
+  processes, then drops privileges: to ``nobody`` when the grader runs as root, or drops every
+  capability of the user namespace otherwise, with ``no_new_privs`` set.
+
+Where namespaces are not available the worker still runs in its own process group (killed as a
+whole), under time, CPU, memory and output limits; :func:`probe` says which protections hold.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import site
+import sys
+from dataclasses import dataclass
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 0x2
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
+SYS_PIVOT_ROOT = 155  # x86_64 and aarch64 differ; resolved in _pivot_root
+NOBODY = 65534
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+class ConfineError(OSError):
+    """A namespace or mount step failed."""
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise ConfineError(err, f"{what}: {os.strerror(err)}")
+
+
+def _unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    _check(_libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
+                       ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
+
+
+def _pivot_root(new_root: str, put_old: str) -> None:
+    number = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine, SYS_PIVOT_ROOT)
+    _check(_libc.syscall(number, new_root.encode(), put_old.encode()), "pivot_root")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+@dataclass(frozen=True)
+class Protections:
+    """What this machine lets the sandbox do; each line of ``grader doctor``."""
+
+    namespaces: bool  # PID, network, mount namespaces
+    as_root: bool
+    detail: str = ""
+
+    def lines(self) -> list[tuple[str, bool, str]]:
+        ns = self.namespaces
+        return [
+            ("separate worker process per exercise, killed with its process group", True, ""),
+            ("time limit per call, CPU-time, memory, output and file-size limits", True, ""),
+            ("PID namespace: nothing the student starts outlives the run", ns, self.detail),
+            ("no network (empty network namespace)", ns, self.detail),
+            ("private file system view: no solutions, hidden checks, other submissions, "
+             "gradebook or reports; writes only to a scratch folder", ns, self.detail),
+            ("unprivileged: student code runs as nobody / without capabilities", ns, self.detail),
+            ("cannot read, signal or trace the grader (other PID namespace; grader "
+             "not dumpable)", True, "" if ns else "the grader is made non-dumpable only"),
+        ]
+
+    def summary(self) -> str:
+        off = [name for name, on, _ in self.lines() if not on]
+        if not off:
+            return ("sandbox: separate processes; PID, network and mount namespaces; private "
+                    "file system; unprivileged; time, memory and output limits")
+        return ("sandbox: separate processes with time, memory and output limits; OFF on this "
+                "machine: " + "; ".join(off))
+
+
+def _userns_works() -> tuple[bool, str]:
+    """Try the namespaces in a throwaway child (the answer is cached by the caller)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+            if os.geteuid() != 0:
+                flags |= CLONE_NEWUSER
+            _unshare(flags)
+        except OSError:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        return True, ""
+    return False, ("this kernel does not allow unprivileged user namespaces "
+                   "(kernel.unprivileged_userns_clone or a security policy)")
+
+
+_probed: Protections | None = None
+
+
+def probe() -> Protections:
+    global _probed
+    if _probed is None:
+        works, detail = _userns_works() if sys.platform.startswith("linux") else (
+            False, "namespaces need Linux")
+        _probed = Protections(works, os.geteuid() == 0, detail)
+    return _probed
+
+
+# ----------------------------------------------------------------------------- the new root
+
+def _bind(source: str, root: str, *, writable: bool = False, target: str | None = None) -> None:
+    if not os.path.exists(source):
+        return
+    dest = root + (target or source)
+    if os.path.isdir(source):
+        os.makedirs(dest, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        if not os.path.exists(dest):
+            open(dest, "w").close()
+    _mount(source, dest, None, MS_BIND | MS_REC)
+    if not writable:
+        # A read-only remount must keep the flags the original mount has locked.
+        flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+        st = os.statvfs(dest)
+        if st.f_flag & os.ST_NODEV:
+            flags |= MS_NODEV
+        if st.f_flag & os.ST_NOEXEC:
+            flags |= MS_NOEXEC
+        _mount(None, dest, None, flags)
+
+
+def _python_paths() -> list[str]:
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable)}
+    try:
+        paths.update(site.getsitepackages())
+    except AttributeError:
+        pass
+    user = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+    if user:
+        paths.add(user)
+    paths.update(p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p)
+    return sorted(p for p in paths if p and os.path.isdir(p))
+
+
+def _build_root(root: str, scratch: str, extra_readonly: list[str]) -> None:
+    os.makedirs(root, exist_ok=True)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    for system in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
+        if os.path.islink(system):
+            os.symlink(os.readlink(system), root + system)
+        else:
+            _bind(system, root)
+    for path in _python_paths() + list(extra_readonly):
+        _bind(path, root)
+    os.makedirs(root + "/dev", exist_ok=True)
+    for dev in ("null", "zero", "full", "random", "urandom"):
+        _bind(f"/dev/{dev}", root, writable=True)
+    for gpu in sorted(os.listdir("/dev")):
+        if gpu.startswith("nvidia"):  # CUDA workers (issue: grading on GPU)
+            _bind(f"/dev/{gpu}", root, writable=True)
+    os.makedirs(root + "/dev/shm", exist_ok=True)
+    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m")
+    os.makedirs(root + "/proc", exist_ok=True)
+    # /tmp is a small tmpfs that vanishes with the namespace; the scratch folder (often under
+    # /tmp itself) is bound after it, at its own path, so the grader finds the output there.
+    os.makedirs(root + "/tmp", exist_ok=True)
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+    _bind(scratch, root, writable=True)
+    old = root + "/.old-root"
+    os.makedirs(old, exist_ok=True)
+    _pivot_root(root, old)
+    os.chdir("/")
+    _check(_libc.umount2(b"/.old-root", MNT_DETACH), "umount old root")
+    os.rmdir("/.old-root")
+
+
+def enter(scratch: str, root: str, *, extra_readonly: list[str] = ()) -> bool:
+    """In the supervisor, before forking the runner: the new namespaces and root.
+
+    ``root`` is an empty folder (outside ``scratch``) to build the new root in.
+
+    Returns True when confined (the runner will be PID 1 of a new PID namespace).
+    """
+    if not probe().namespaces:
+        return False
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    if uid != 0:
+        _unshare(flags | CLONE_NEWUSER)
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    else:
+        _unshare(flags)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _build_root(root, scratch, list(extra_readonly))
+    return True
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def finish_in_runner(confined: bool) -> None:
+    """In the runner (PID 1 of its namespace), before any student code: /proc, then privileges."""
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    if not confined:
+        return
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    if os.getuid() == 0:
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)  # from root to nobody: every capability goes
+    else:
+        header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+        data = (_CapData * 2)()
+        _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def protect_grader() -> None:
+    """Make the grader's own process non-dumpable: a same-uid process cannot ptrace it or read
+    its memory through /proc (the last line of defence where namespaces are off)."""
+    if sys.platform.startswith("linux"):
+        _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
