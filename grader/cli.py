@@ -208,6 +208,22 @@ def release_cmd(out_dir: str, assignment: str | None, course: str | None, seed: 
                "checks left out); verified.")
 
 
+@main.command("doctor", context_settings=CONTEXT)
+def doctor_cmd() -> None:
+    """Check this machine: which sandbox protections hold, and that a worker starts."""
+    import time
+
+    from grader.sandbox.parent import zygote
+
+    start = time.monotonic()
+    zyg = zygote()
+    ready = time.monotonic() - start
+    for name, on, detail in zyg.protection_lines:
+        mark = click.style(" on", fg="green") if on else click.style("OFF", fg="red", bold=True)
+        click.echo(f"[{mark}] {name}" + (f"  ({detail})" if detail and not on else ""))
+    click.echo(f"Sandbox zygote ready in {ready * 1e3:.0f} ms; {zyg.protections}")
+
+
 def grade_main() -> None:
     """Entry point of ``grade``: the same as ``grader grade``."""
     grade_cmd(prog_name="grade")

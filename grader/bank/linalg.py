@@ -58,8 +58,8 @@ DOT = Exercise(
               matches(rtol=0.0, atol=0.0, mistakes=DOT_MISTAKES),
               points=0.5, hidden=True, about="integer inputs"),
     ),
-    timing=Timing(lambda rng: Call("dot", (rng.standard_normal(10**6),
-                                           rng.standard_normal(10**6)), send=False),
+    timing=Timing(lambda rng: Call("dot", (rng.standard_normal(2 * 10**5),
+                                           rng.standard_normal(2 * 10**5)), send=False),
                   slow_ratio=20.0,
                   advice="use np.dot, u @ v or np.sum(u * v) instead of a Python loop"),
 )

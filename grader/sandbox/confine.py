@@ -100,9 +100,11 @@ class Protections:
             ("no network (empty network namespace)", ns, self.detail),
             ("private file system view: no solutions, hidden checks, other submissions, "
              "gradebook or reports; writes only to a scratch folder", ns, self.detail),
-            ("unprivileged: student code runs as nobody / without capabilities", ns, self.detail),
-            ("cannot read, signal or trace the grader (other PID namespace; grader "
-             "not dumpable)", True, "" if ns else "the grader is made non-dumpable only"),
+            ("unprivileged: student code runs as nobody / without capabilities",
+             ns or self.as_root, self.detail),
+            ("cannot read, signal or trace the grader (other PID namespace or user; grader "
+             "not dumpable)", ns or self.as_root,
+             "same user as the grader: it is only made non-dumpable"),
         ]
 
     def summary(self) -> str:
@@ -138,10 +140,16 @@ _probed: Protections | None = None
 
 
 def probe() -> Protections:
+    """What this machine allows. ``GRADER_NO_NAMESPACES=1`` turns namespaces off (to test the
+    fallback, or where a site policy forbids them)."""
     global _probed
     if _probed is None:
-        works, detail = _userns_works() if sys.platform.startswith("linux") else (
-            False, "namespaces need Linux")
+        if os.environ.get("GRADER_NO_NAMESPACES") == "1":
+            works, detail = False, "turned off by GRADER_NO_NAMESPACES=1"
+        elif not sys.platform.startswith("linux"):
+            works, detail = False, "namespaces need Linux"
+        else:
+            works, detail = _userns_works()
         _probed = Protections(works, os.geteuid() == 0, detail)
     return _probed
 
@@ -250,14 +258,13 @@ class _CapData(ctypes.Structure):
 def finish_in_runner(confined: bool) -> None:
     """In the runner (PID 1 of its namespace), before any student code: /proc, then privileges."""
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    if not confined:
-        return
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    if confined:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     if os.getuid() == 0:
         os.setgroups([])
         os.setresgid(NOBODY, NOBODY, NOBODY)
         os.setresuid(NOBODY, NOBODY, NOBODY)  # from root to nobody: every capability goes
-    else:
+    elif confined:
         header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
         data = (_CapData * 2)()
         _check(_libc.capset(ctypes.byref(header), data), "capset")
