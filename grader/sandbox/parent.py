@@ -117,6 +117,7 @@ class Zygote:
         for path in sources:
             shutil.copyfile(path, os.path.join(source_dir, Path(path).name))
         if os.geteuid() == 0:  # the runner drops to nobody: its scratch must be its own
+            os.chmod(base, 0o711)  # traversable (not listable) without namespaces
             for folder in (scratch, source_dir):
                 os.chown(folder, NOBODY, NOBODY)
         os.makedirs(os.path.join(base, "root"))
