@@ -20,7 +20,7 @@ from grader.catalog import (ROOT, SOLUTIONS_DIR, Case, Check, Exercise, referenc
 from grader.judges import CallResult, StudentRaised, Trial
 from grader.results import CheckResult, ExerciseResult, GradeResult, TimingResult
 from grader.sandbox import confine, wire
-from grader.sandbox.parent import Limits, Worker, WorkerFailure, zygote
+from grader.sandbox.parent import Limits, Session, Worker, WorkerFailure, zygote
 from grader.submission import Submission, locate
 from grader import timing as timing_mod
 
@@ -138,6 +138,7 @@ def judge_check(check: Check, trial: Trial) -> CheckResult:
     forbidden = sorted({f for r in trial.actual for f in r.forbidden} | {
         f for r in trial.actual if r.raised for f in r.raised.get("forbidden", ())})
     if any(r.mutated for r in trial.actual):
+        result.mutated = True
         result.notes.append("your function changed its input arrays in place; the grader used "
                             "fresh copies, but a caller would see its data changed")
     if forbidden:
@@ -178,12 +179,6 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _sources(file: Path) -> list[Path]:
-    """The student's file and its sibling modules (a module may import another)."""
-    siblings = sorted(p for p in file.parent.glob("*.py") if p.is_file() and p != file)
-    return [file] + (siblings if file.parent != Path("/") else [])
-
-
 def _student_config(exercise: Exercise) -> dict:
     return {"forbidden": list(exercise.forbidden), "strip_paths": [str(ROOT)]}
 
@@ -209,10 +204,32 @@ def _import_failure(result: ExerciseResult, header: dict, file: Path) -> Exercis
     return result
 
 
+class Sandboxes:
+    """The sandbox sessions of one submission's grading: the student's (all its exercises'
+    workers, confined once) and, opened when first needed, the reference's for timing."""
+
+    def __init__(self, submission: Submission, exercises: list[Exercise]) -> None:
+        zyg = zygote()
+        if any(e.framework == "torch" for e in exercises):
+            zyg.preload(["torch"])  # before the session forks: its workers inherit it
+        self.student: Session = zyg.session(sources=submission.sources())
+        self._reference: Session | None = None
+
+    def reference(self) -> Session:
+        if self._reference is None:
+            self._reference = zygote().session(sources=sorted(SOLUTIONS_DIR.glob("*.py")))
+        return self._reference
+
+    def close(self) -> None:
+        self.student.close()
+        if self._reference is not None:
+            self._reference.close()
+
+
 def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
-                   limits: Limits = Limits(), hidden: bool = True, time_it: bool = True
-                   ) -> ExerciseResult:
-    """Grade one exercise of one submission."""
+                   limits: Limits = Limits(), hidden: bool = True, time_it: bool = True,
+                   sandboxes: Sandboxes | None = None) -> ExerciseResult:
+    """Grade one exercise of one submission (in ``sandboxes``, or in sessions of its own)."""
     checks = [c for c in exercise.checks if hidden or not c.hidden]
     result = ExerciseResult(exercise.id, exercise.title, float(sum(c.points for c in checks)),
                             "missing")
@@ -222,20 +239,23 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
         return result
     result.file = _display(file)
     cases, expected = _prepared(exercise, seed, hidden)
-    zyg = zygote()
-    if exercise.framework == "torch":
-        zyg.preload(["torch"])
-    worker = zyg.spawn(_student_config(exercise), limits, sources=_sources(file))
+    own = sandboxes is None
+    boxes = Sandboxes(submission, [exercise]) if own else sandboxes
     try:
-        _run_checks(exercise, worker, file, cases, expected, result)
-        if time_it and exercise.timing is not None and result.status in ("passed", "partial",
-                                                                            "failed"):
-            mutates = any("changed its input" in n for c in result.checks for n in c.notes)
-            result.timing = _time(exercise, worker, seed, limits, mutates)
+        worker = boxes.student.spawn(_student_config(exercise), limits)
+        try:
+            _run_checks(exercise, worker, file, cases, expected, result)
+            if time_it and exercise.timing is not None and result.status in (
+                    "passed", "partial", "failed"):
+                mutates = any(c.mutated for c in result.checks)
+                result.timing = _time(exercise, worker, boxes, seed, limits, mutates)
+        finally:
+            worker.close()
+            result.output, result.output_truncated = worker.output()
+            worker.cleanup()
     finally:
-        worker.close()
-        result.output, result.output_truncated = worker.output()
-        worker.cleanup()
+        if own:
+            boxes.close()
     if result.output_truncated:
         _fail_exercise(result, f"printed more than {limits.output_bytes // 1024} KiB; output "
                                "truncated")
@@ -301,24 +321,25 @@ def _score(exercise: Exercise, result: ExerciseResult, file: Path) -> None:
     result.diagnosis = first.diagnosis
 
 
-def _time(exercise: Exercise, worker: Worker, seed: int, limits: Limits, mutates: bool
-          ) -> TimingResult | None:
+def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, limits: Limits,
+          mutates: bool) -> TimingResult | None:
     spec = exercise.timing
     call = spec.build(exercise.check_rng(exercise.checks[0], seed + 1))
     ref_file = SOLUTIONS_DIR / f"{exercise.topic}.py"
     if not ref_file.is_file():
         return None  # the student bundle has no reference to time against
-    with zygote().spawn({}, limits, sources=[ref_file]) as reference:
-        try:
-            header = _import(reference, exercise, ref_file, f"reference_{exercise.topic}")
-            if "error" in header:
-                return None
-            student_s, reference_s = timing_mod.interleaved(worker, reference, call,
-                                                            copy_inputs=mutates)
-        except (timing_mod.TimingFailed, WorkerFailure):
+    reference = boxes.reference().spawn({}, limits)
+    try:
+        header = _import(reference, exercise, ref_file, f"reference_{exercise.topic}")
+        if "error" in header:
             return None
-        finally:
-            reference.cleanup()
+        student_s, reference_s = timing_mod.interleaved(worker, reference, call,
+                                                        copy_inputs=mutates)
+    except (timing_mod.TimingFailed, WorkerFailure):
+        return None
+    finally:
+        reference.close()
+        reference.cleanup()
     ratio = student_s / reference_s if reference_s > 0 else float("inf")
     return TimingResult(student_s, reference_s, ratio, ratio > spec.slow_ratio, spec.advice)
 
@@ -350,12 +371,16 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     # Start the zygote while this process computes the first references.
     threading.Thread(target=_warm_zygote, args=(exercises,), daemon=True).start()
     results = []
-    for exercise in exercises:
-        res = grade_exercise(exercise, sub, seed=seed, limits=limits, hidden=hidden,
-                             time_it=time_it)
-        results.append(res)
-        if progress is not None:
-            progress(res)
+    boxes = Sandboxes(sub, exercises)
+    try:
+        for exercise in exercises:
+            res = grade_exercise(exercise, sub, seed=seed, limits=limits, hidden=hidden,
+                                 time_it=time_it, sandboxes=boxes)
+            results.append(res)
+            if progress is not None:
+                progress(res)
+    finally:
+        boxes.close()
     notes = []
     if frozen.is_bundle():
         notes.append("This is the student bundle: only the public checks run here. Hidden checks "

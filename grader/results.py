@@ -34,6 +34,7 @@ class CheckResult:
     hidden: bool = False
     about: str = ""
     notes: list[str] = field(default_factory=list)
+    mutated: bool = False  # the student's function changed its inputs in place
 
 
 @dataclass

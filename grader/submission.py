@@ -27,6 +27,12 @@ class Submission:
         candidate = self.path / f"{exercise.topic}.py"
         return candidate if candidate.is_file() else None
 
+    def sources(self) -> list[Path]:
+        """The files the worker gets copies of: the .py file, or the folder's .py files."""
+        if self.single_file:
+            return [self.path]
+        return sorted(p for p in self.path.glob("*.py") if p.is_file())
+
     def describe_missing(self, exercise: Exercise) -> str:
         return (f"the submission has no {exercise.topic}.py (expected in {self.path}); "
                 f"write {', '.join(exercise.functions)} there")

@@ -47,6 +47,7 @@ MS_PRIVATE = 1 << 18
 MNT_DETACH = 0x2
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 SYS_PIVOT_ROOT = 155  # x86_64 and aarch64 differ; resolved in _pivot_root
 NOBODY = 65534
 
@@ -96,7 +97,9 @@ class Protections:
         return [
             ("separate worker process per exercise, killed with its process group", True, ""),
             ("time limit per call, CPU-time, memory, output and file-size limits", True, ""),
-            ("PID namespace: nothing the student starts outlives the run", ns, self.detail),
+            ("nothing the student starts outlives the run ("
+             + ("PID namespace" if ns else "no PID namespace: the whole process tree is "
+                "killed through a child subreaper") + ")", True, ""),
             ("no network (empty network namespace)", ns, self.detail),
             ("private file system view: no solutions, hidden checks, other submissions, "
              "gradebook or reports; writes only to a scratch folder", ns, self.detail),
@@ -268,6 +271,12 @@ def finish_in_runner(confined: bool) -> None:
         header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
         data = (_CapData * 2)()
         _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants of this process become its children (not the system init's)."""
+    if sys.platform.startswith("linux"):
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def protect_grader() -> None:

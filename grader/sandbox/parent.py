@@ -107,36 +107,20 @@ class Zygote:
             self._recv()
         self._preloaded.update(todo)
 
+    def session(self, *, sources: list[Path] = ()) -> Session:
+        """A new session: the sandbox of one submission (see :class:`Session`)."""
+        return Session(self, list(sources))
+
     def spawn(self, config: dict, limits: Limits, *, sources: list[Path] = ()) -> Worker:
-        """A new worker. ``sources`` (.py files) are copied into its scratch folder, under
-        ``source_dir``: the worker sees those copies, never the original folder."""
-        base = tempfile.mkdtemp(prefix="grader-")
-        scratch = os.path.join(base, "work")
-        source_dir = os.path.join(scratch, "src")
-        os.makedirs(source_dir)
-        for path in sources:
-            shutil.copyfile(path, os.path.join(source_dir, Path(path).name))
-        if os.geteuid() == 0:  # the runner drops to nobody: its scratch must be its own
-            os.chmod(base, 0o711)  # traversable (not listable) without namespaces
-            for folder in (scratch, source_dir):
-                os.chown(folder, NOBODY, NOBODY)
-        os.makedirs(os.path.join(base, "root"))
-        output = os.path.join(scratch, ".output")
-        config = {**config, "scratch": scratch, "root": os.path.join(base, "root"),
-                  "output": output, "limits": limits.for_runner(),
-                  "sys_path": [source_dir] + list(config.get("sys_path", []))}
-        data_ours, data_theirs = socket.socketpair()
-        ctrl_ours, ctrl_theirs = socket.socketpair()
+        """A worker in a session of its own, closed with the worker's :meth:`Worker.cleanup`."""
+        sess = self.session(sources=sources)
         try:
-            with self._lock:
-                socket.send_fds(self._sock, [json.dumps({"op": "spawn", "config": config})
-                                             .encode()], [data_theirs.fileno(),
-                                                          ctrl_theirs.fileno()])
-                self._recv()
-        finally:
-            data_theirs.close()
-            ctrl_theirs.close()
-        return Worker(data_ours, ctrl_ours, base, output, limits, Path(source_dir))
+            worker = sess.spawn(config, limits)
+        except BaseException:
+            sess.close()
+            raise
+        worker.owned_session = sess
+        return worker
 
     def close(self) -> None:
         self._sock.close()
@@ -145,6 +129,90 @@ class Zygote:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+
+
+def _request(sock: socket.socket, lock: threading.Lock, message: dict, fds: list[int]) -> dict:
+    """One request to a zygote or a session's init, passing ``fds``; its JSON reply."""
+    with lock:
+        socket.send_fds(sock, [json.dumps(message).encode()], fds)
+        try:
+            data = sock.recv(1 << 16)
+        except OSError as exc:
+            raise SandboxError(f"the sandbox stopped answering: {exc}") from None
+    if not data:
+        raise SandboxError("the sandbox exited; run `grader doctor`")
+    reply = json.loads(data)
+    if "error" in reply:
+        raise SandboxError(reply["error"])
+    return reply
+
+
+class Session:
+    """The sandbox of one submission: one scratch folder, one set of namespaces.
+
+    Every worker of the submission (one per exercise) is forked inside it by the session's init,
+    so confinement is paid once per submission. The student's files are copied into
+    ``source_dir``; the workers see those copies, never the original folder. Closing the session
+    ends every process in it and removes its folder.
+    """
+
+    def __init__(self, zyg: Zygote, sources: list[Path]) -> None:
+        self.base = tempfile.mkdtemp(prefix="grader-")
+        self.scratch = os.path.join(self.base, "work")
+        self.source_dir = Path(self.scratch) / "src"
+        os.makedirs(self.source_dir)
+        for path in sources:
+            shutil.copyfile(path, self.source_dir / Path(path).name)
+        if os.geteuid() == 0:  # the workers run as nobody: the scratch must be theirs
+            os.chmod(self.base, 0o711)  # traversable (not listable) without namespaces
+            for folder in (self.scratch, self.source_dir):
+                os.chown(folder, NOBODY, NOBODY)
+        os.makedirs(os.path.join(self.base, "root"))
+        self._lock = threading.Lock()
+        self._count = 0
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            _request(zyg._sock, zyg._lock, {"op": "session", "config": {
+                "scratch": self.scratch, "root": os.path.join(self.base, "root")}},
+                [theirs.fileno()])
+        finally:
+            theirs.close()
+        self._sock = ours
+        self._sock.settimeout(60)
+        try:
+            ready = json.loads(self._sock.recv(1 << 16) or b'{"error": "the session exited"}')
+        except OSError as exc:
+            ready = {"error": f"the session did not start: {exc}"}
+        if "error" in ready:
+            self.close()
+            raise SandboxError(ready["error"])
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def spawn(self, config: dict, limits: Limits) -> Worker:
+        """A fresh worker (runner process) in this session."""
+        self._count += 1
+        output = os.path.join(self.scratch, f".output-{self._count}")
+        config = {**config, "scratch": self.scratch, "output": output,
+                  "limits": limits.for_runner(),
+                  "sys_path": [str(self.source_dir)] + list(config.get("sys_path", []))}
+        data_ours, data_theirs = socket.socketpair()
+        ctrl_ours, ctrl_theirs = socket.socketpair()
+        try:
+            _request(self._sock, self._lock, {"op": "spawn", "config": config},
+                     [data_theirs.fileno(), ctrl_theirs.fileno()])
+        finally:
+            data_theirs.close()
+            ctrl_theirs.close()
+        return Worker(data_ours, ctrl_ours, self.base, output, limits, self.source_dir)
+
+    def close(self) -> None:
+        self._sock.close()  # init sees EOF and returns: the namespace and its processes end
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 _zygote: Zygote | None = None
@@ -171,6 +239,7 @@ class Worker:
     limits: Limits
     source_dir: Path = Path()
     runner_pid: int | None = None
+    owned_session: Session | None = None
     _ctrl_buf: bytes = b""
     _dead: WorkerFailure | None = field(default=None)
 
@@ -269,4 +338,11 @@ class Worker:
         self.ctrl.close()  # the supervisor sees EOF and kills the runner's process group
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        """Remove what this worker left: its session when it owns one, else its output."""
+        if self.owned_session is not None:
+            self.owned_session.close()
+        else:
+            try:
+                os.unlink(self.output_path)
+            except OSError:
+                pass

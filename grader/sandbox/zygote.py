@@ -1,18 +1,28 @@
 """A warm, clean interpreter that forks workers, so a worker starts in milliseconds.
 
 The grader starts this module once (``python -m grader.sandbox.zygote FD``); it imports numpy
-(and torch, when asked) and then waits on a SOCK_SEQPACKET socket for ``spawn`` requests. Each
-request carries two file descriptors, the worker's data channel and its control channel. For
-each, the zygote forks a *supervisor* that starts a new session, forks the *runner* (the process
-that imports student code, :mod:`grader.sandbox.runner`), reports the runner's exit status on
-the control channel, and when the runner ends or the grader asks (or goes away) kills the
-runner's whole process group.
+(and torch, when asked) and answers requests on a SOCK_SEQPACKET socket:
 
-The zygote never runs student code and never initialises CUDA, so forking from it is safe.
+- ``preload {modules}``: import them, so later workers start with them loaded;
+- ``session {config}`` with one file descriptor (the session's socket): fork a *session*, the
+  sandbox of one submission. The session process confines itself
+  (:mod:`grader.sandbox.confine`: namespaces and a private root where the machine allows) and
+  forks the session's *init*, PID 1 of the new PID namespace, which drops privileges and serves
+  ``spawn`` requests inside the sandbox.
+- ``spawn {config}`` (to a session's init) with two file descriptors, the worker's data and
+  control channels: fork a *runner* (the process that imports student code,
+  :mod:`grader.sandbox.runner`) in a process group of its own. Init watches it: when it exits,
+  init reports its status on the control channel and kills what is left of its group; when the
+  grader asks (or closes the channel), init kills the group at once.
+
+When the grader closes a session's socket, init returns and the kernel kills every process left
+in the namespace. The zygote never runs student code and never initialises CUDA, so forking from
+it is safe.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -31,56 +41,154 @@ def _status(status: int) -> dict:
     return {"exitcode": os.WEXITSTATUS(status)}
 
 
-def supervise(data_fd: int, ctrl_fd: int, config: dict) -> None:
-    """Body of the supervisor process; never returns."""
+def _killpg(pgid: int) -> None:
     try:
-        os.setsid()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        ctrl = socket.socket(fileno=ctrl_fd)
-        try:
-            config["confined"] = confine.enter(config["scratch"], config["root"])
-        except OSError as exc:  # fail closed: no worker rather than an unconfined one
-            ctrl.sendall((json.dumps({"error": f"the sandbox could not confine the worker: "
-                                               f"{exc}"}) + "\n").encode())
-            return
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _children() -> list[int]:
+    """This (single-threaded) process's children, from /proc."""
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        return []
+
+
+class Init:
+    """A session's PID 1: forks runners on request and supervises them, in one select loop.
+
+    It is also a child subreaper: whatever a runner leaves behind (a double-forked ``setsid``
+    daemon included) becomes init's child when its parent dies, and init kills it when the
+    runner ends. With a PID namespace the kernel does the same when init exits; without one,
+    this is what still kills the whole tree.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        confine.become_subreaper()
+        self.sock = sock
+        self.by_pidfd: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, ctrl)
+        self.by_ctrl: dict[socket.socket, int] = {}  # ctrl -> pidfd
+
+    def spawn(self, data_fd: int, ctrl_fd: int, config: dict) -> None:
         pid = os.fork()
         if pid == 0:
-            ctrl.close()
+            os.setsid()  # its own process group, killed as a whole when it ends
+            os.close(ctrl_fd)
+            self.sock.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             from grader.sandbox import runner
 
             runner.main(data_fd, config)
         os.close(data_fd)
-        ctrl.sendall((json.dumps({"runner": pid}) + "\n").encode())
-        pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
-        status = _wait(ctrl, pid, pidfd)
-        if status is not None:
+        ctrl = socket.socket(fileno=ctrl_fd)
+        pidfd = os.pidfd_open(pid)
+        self.by_pidfd[pidfd] = (pid, ctrl)
+        self.by_ctrl[ctrl] = pidfd
+        self.sock.send(json.dumps({"runner": pid}).encode())
+
+    def end(self, pidfd: int, report: bool) -> None:
+        """The runner exited (``report`` its status) or must end now; either way its group
+        goes, and init reaps it."""
+        pid, ctrl = self.by_pidfd.pop(pidfd)
+        del self.by_ctrl[ctrl]
+        if not report:
+            _killpg(pid)
+        _, status = os.waitpid(pid, 0)
+        if report:
             try:
                 ctrl.sendall((json.dumps(_status(status)) + "\n").encode())
             except OSError:
                 pass
+        _killpg(pid)
+        ctrl.close()
+        os.close(pidfd)
+        self.sweep()
+
+    def sweep(self) -> None:
+        """Kill and reap every child that is not a live runner, until none is left."""
+        runners = {pid for pid, _ in self.by_pidfd.values()}
+        for _ in range(100):  # each round kills a generation; a fork loop needs a few
+            strays = [p for p in _children() if p not in runners]
+            if not strays:
+                return
+            for pid in strays:
+                _killpg(pid)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            for pid in strays:
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+
+    def serve(self) -> None:
+        while True:
+            ready, _, _ = select.select([self.sock, *self.by_ctrl, *self.by_pidfd], [], [])
+            for item in ready:
+                if item is self.sock:
+                    if not self._request():
+                        for pidfd in list(self.by_pidfd):
+                            self.end(pidfd, report=False)
+                        self.sweep()
+                        return
+                elif isinstance(item, int):
+                    if item in self.by_pidfd:
+                        self.end(item, report=True)
+                elif item in self.by_ctrl:
+                    self.end(self.by_ctrl[item], report=False)  # "kill" or the grader left
+
+    def _request(self) -> bool:
+        try:
+            data, fds, _, _ = socket.recv_fds(self.sock, _MAX_REQUEST, 2)
+        except OSError:
+            return False
+        if not data:
+            return False
+        request = json.loads(data)
+        self.spawn(fds[0], fds[1], request["config"])
+        return True
+
+
+def session(sock: socket.socket, config: dict) -> None:
+    """Body of a session process (one per submission); never returns."""
+    try:
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        try:
+            confined = confine.enter(config["scratch"], config["root"])
+        except OSError as exc:  # fail closed: no worker rather than an unconfined one
+            sock.send(json.dumps({"error": f"the sandbox could not confine the worker: "
+                                           f"{exc}"}).encode())
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                confine.finish_in_runner(confined)
+            except OSError as exc:
+                sock.send(json.dumps({"error": f"the sandbox could not drop privileges: "
+                                               f"{exc}"}).encode())
+                os._exit(1)
+            sock.send(json.dumps({"ready": True, "confined": confined}).encode())
+            Init(sock).serve()
+            os._exit(0)
+        sock.close()
+        os.waitpid(pid, 0)
     finally:
-        # Everything the runner started and left in its group goes with it, the supervisor too.
         os.killpg(os.getpgid(0), signal.SIGKILL)
         os._exit(0)
 
 
-def _wait(ctrl: socket.socket, pid: int, pidfd: int | None) -> int | None:
-    """Wait until the runner exits (its status) or the grader asks to end it (None)."""
-    watch = [ctrl] + ([pidfd] if pidfd is not None else [])
-    while True:
-        ready, _, _ = select.select(watch, [], [], None if pidfd is not None else 0.01)
-        if ctrl in ready:
-            return None  # "kill" or the grader closed the channel: end it all
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-
-
 def serve(sock: socket.socket) -> None:
-    """Answer spawn and preload requests until the grader closes the socket."""
+    """The zygote's loop: preload and session requests until the grader closes the socket."""
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(sock, _MAX_REQUEST, 2)
+            data, fds, _, _ = socket.recv_fds(sock, _MAX_REQUEST, 1)
         except OSError:
             return
         if not data:
@@ -89,28 +197,30 @@ def serve(sock: socket.socket) -> None:
         if request["op"] == "preload":
             for name in request["modules"]:
                 __import__(name)
+            gc.freeze()
             sock.send(b'{"ok": true}')
             continue
-        data_fd, ctrl_fd = fds
+        (session_fd,) = fds
         pid = os.fork()
         if pid == 0:
             sock.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            supervise(data_fd, ctrl_fd, request["config"])
-        os.close(data_fd)
-        os.close(ctrl_fd)
-        sock.send(json.dumps({"supervisor": pid}).encode())
+            session(socket.socket(fileno=session_fd), request["config"])
+        os.close(session_fd)
+        sock.send(json.dumps({"session": pid}).encode())
 
 
 def main() -> None:
     sock = socket.socket(fileno=int(sys.argv[1]))
     protections = confine.probe()  # forks a probe child: before SIGCHLD is ignored
-    # Supervisors are reaped by the kernel; their status is not needed (they report their own).
+    # Sessions are reaped by the kernel; their status is not needed.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     import numpy  # noqa: F401 - the point of the zygote: workers start with numpy loaded
 
     from grader.sandbox import runner  # noqa: F401
 
+    # Objects that exist now are never collected in the children: the collector then does not
+    # touch (and copy) every page a fork shares with this process.
+    gc.freeze()
     sock.send(json.dumps({"ready": True, "protections": protections.summary(),
                           "lines": protections.lines()}).encode())
     serve(sock)

@@ -1,0 +1,100 @@
+"""Per-submission overhead of the sandbox: worker start, import of the submission, teardown.
+
+Compares, on the same machine in one run:
+- a bare subprocess (``python -c pass``) and one that imports numpy (what a naive isolated
+  grader pays per worker);
+- a sandbox worker forked from the warm zygote, confined (namespaces, private root, nobody) and
+  not confined (GRADER_NO_NAMESPACES=1), each importing a student module and calling it once.
+
+A submission is one sandbox session (confinement paid once) holding six workers, one per
+exercise, each importing the student's module and making one call: the figure is per submission.
+
+    python benchmarks/sandbox_overhead.py [--submissions 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDENT = "import numpy as np\n\ndef dot(u, v):\n    return float(np.dot(u, v))\n"
+
+MEASURE = r"""
+import json, statistics, sys, time
+from pathlib import Path
+import numpy as np
+from grader.sandbox import parent, wire
+zyg = parent.zygote()
+student = Path(sys.argv[1])
+call = wire.encode([{"func": "dot", "args": (np.ones(3), np.ones(3)), "kwargs": {}, "pick": (),
+                     "send": True}])
+times = []
+for _ in range(int(sys.argv[2])):
+    t = time.perf_counter()
+    with zyg.session(sources=[student]) as session:
+        for exercise in range(6):  # one worker per exercise, as grading does
+            w = session.spawn({}, parent.Limits())
+            w.request({"op": "import", "file": str(w.source_dir / student.name),
+                       "name": "linalg", "functions": ["dot"]})
+            w.request({"op": "run", "calls": call[0]}, call[1])
+            w.close()
+            w.output()
+            w.cleanup()
+    times.append(time.perf_counter() - t)
+print(json.dumps({"median": statistics.median(times), "p90": sorted(times)[int(len(times) * .9)],
+                  "protections": zyg.protections}))
+"""
+
+
+def bare(cmd: list[str], n: int) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def sandbox(n: int, confined: bool, student: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if not confined:
+        env["GRADER_NO_NAMESPACES"] = "1"
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(student), str(n)], env=env,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=100,
+                        help="submissions to time per mode")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        student = Path(tmp) / "linalg.py"
+        student.write_text(STUDENT)
+        n_bare = max(5, args.submissions // 5)
+        py = bare([sys.executable, "-c", "pass"], n_bare)
+        py_np = bare([sys.executable, "-c", "import numpy"], n_bare)
+        confined = sandbox(args.submissions, True, student)
+        plain = sandbox(args.submissions, False, student)
+    print(f"bare subprocess `python -c pass`          : {py * 1e3:7.2f} ms per process")
+    print(f"bare subprocess `python -c 'import numpy'`: {py_np * 1e3:7.2f} ms per process, "
+          f"{6 * py_np * 1e3:.0f} ms for six")
+    for name, res in (("sandbox, confined", confined), ("sandbox, no namespaces", plain)):
+        print(f"{name:42}: {res['median'] * 1e3:7.2f} ms per 6-exercise submission "
+              f"(p90 {res['p90'] * 1e3:.2f} ms), {res['median'] / 6 * 1e3:.2f} ms per worker")
+    print(f"confinement costs {(confined['median'] - plain['median']) * 1e3:.2f} ms per "
+          "submission")
+    print(f"protections: {confined['protections']}")
+
+
+if __name__ == "__main__":
+    main()
