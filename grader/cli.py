@@ -208,6 +208,51 @@ def release_cmd(out_dir: str, assignment: str | None, course: str | None, seed: 
                "checks left out); verified.")
 
 
+@main.group("export", context_settings=CONTEXT)
+def export_group() -> None:
+    """Write files that other grading platforms use."""
+
+
+@export_group.command("gradescope", context_settings=CONTEXT)
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@ASSIGNMENT
+def export_gradescope_cmd(out_dir: str, assignment: str | None) -> None:
+    """Write OUT_DIR/autograder.zip for a Gradescope programming assignment.
+
+    \b
+    Upload the zip as the assignment's autograder (Ubuntu base image). Gradescope runs
+    setup.sh once, then run_autograder per submission, which grades the uploaded .py files
+    with every check (hidden ones included) and writes results/results.json.
+    See docs/exports.md.
+    """
+    from grader import course as course_mod
+    from grader import gradescope
+
+    if assignment:
+        course_mod.load().assignment(assignment)  # refuse an unknown name now, not on Gradescope
+    path = gradescope.write_autograder(out_dir, assignment=assignment)
+    click.echo(f"Wrote {path}: upload it as the Gradescope autograder")
+
+
+@main.command("gradescope-run", context_settings=CONTEXT)
+@click.option("--submission", type=click.Path(), default="/autograder/submission",
+              show_default=True, help="The student's uploaded files.")
+@click.option("--results", type=click.Path(dir_okay=False),
+              default="/autograder/results/results.json", show_default=True,
+              help="Where Gradescope reads the results.")
+@ASSIGNMENT
+@COURSE
+def gradescope_run_cmd(submission: str, results: str, assignment: str | None,
+                       course: str | None) -> None:
+    """Grade one submission inside Gradescope (called by run_autograder)."""
+    from grader import course as course_mod
+    from grader import gradescope
+
+    data = gradescope.run(submission=submission, results=results,
+                          exercises=course_mod.exercises_for(assignment, course_path=course))
+    click.echo(f"score {data['score']:g}; results written to {results}")
+
+
 @main.command("doctor", context_settings=CONTEXT)
 def doctor_cmd() -> None:
     """Check this machine: which sandbox protections hold, and that a worker starts."""
