@@ -72,23 +72,42 @@ class Init:
         self.sock = sock
         self.by_pidfd: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, ctrl)
         self.by_ctrl: dict[socket.socket, int] = {}  # ctrl -> pidfd
+        self.spare: tuple[int, socket.socket] | None = None
 
-    def spawn(self, data_fd: int, ctrl_fd: int, config: dict) -> None:
+    def _fork_spare(self) -> None:
+        """Fork the next runner ahead of time: a spawn then costs a message, not a fork."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             os.setsid()  # its own process group, killed as a whole when it ends
-            os.close(ctrl_fd)
+            ours.close()
             self.sock.close()
+            for ctrl in self.by_ctrl:
+                ctrl.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             from grader.sandbox import runner
 
-            runner.main(data_fd, config)
+            runner.wait_for_work(theirs)
+        theirs.close()
+        self.spare = (pid, ours)
+
+    def spawn(self, data_fd: int, ctrl_fd: int, config: dict) -> None:
+        if self.spare is None:
+            self._fork_spare()
+        pid, handover = self.spare
+        self.spare = None
+        try:
+            socket.send_fds(handover, [json.dumps(config).encode()], [data_fd])
+        except OSError:  # the spare died: the runner's death is reported as usual
+            pass
+        handover.close()
         os.close(data_fd)
         ctrl = socket.socket(fileno=ctrl_fd)
         pidfd = os.pidfd_open(pid)
         self.by_pidfd[pidfd] = (pid, ctrl)
         self.by_ctrl[ctrl] = pidfd
         self.sock.send(json.dumps({"runner": pid}).encode())
+        self._fork_spare()
 
     def end(self, pidfd: int, report: bool) -> None:
         """The runner exited (``report`` its status) or must end now; either way its group
@@ -111,6 +130,8 @@ class Init:
     def sweep(self) -> None:
         """Kill and reap every child that is not a live runner, until none is left."""
         runners = {pid for pid, _ in self.by_pidfd.values()}
+        if self.spare is not None:
+            runners.add(self.spare[0])
         for _ in range(100):  # each round kills a generation; a fork loop needs a few
             strays = [p for p in _children() if p not in runners]
             if not strays:
