@@ -183,9 +183,9 @@ def _student_config(exercise: Exercise) -> dict:
     return {"forbidden": list(exercise.forbidden), "strip_paths": [str(ROOT)]}
 
 
-def _import(worker: Worker, exercise: Exercise, file: Path, name: str) -> dict:
-    """Import the worker's copy of ``file`` (the worker never sees the original)."""
-    header, _ = worker.request({"op": "import", "file": str(worker.source_dir / file.name),
+def _import(worker: Worker, exercise: Exercise, name: str) -> dict:
+    """Import module ``name`` from the worker's copies (it never sees the originals)."""
+    header, _ = worker.request({"op": "import", "file": str(worker.source_dir / f"{name}.py"),
                                 "name": name, "functions": list(exercise.functions)})
     return header
 
@@ -244,7 +244,8 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
     try:
         worker = boxes.student.spawn(_student_config(exercise), limits)
         try:
-            _run_checks(exercise, worker, file, cases, expected, result)
+            _run_checks(exercise, worker, file, submission.module_name(exercise), cases,
+                        expected, result)
             if time_it and exercise.timing is not None and result.status in (
                     "passed", "partial", "failed"):
                 mutates = any(c.mutated for c in result.checks)
@@ -270,12 +271,12 @@ def _fail_exercise(result: ExerciseResult, message: str) -> None:
         check.score = 0.0
 
 
-def _run_checks(exercise: Exercise, worker: Worker, file: Path,
+def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
                 cases: list[tuple[Check, Case]], expected: list[list[CallResult]],
                 result: ExerciseResult) -> None:
     func = exercise.functions[0]
     try:
-        header = _import(worker, exercise, file, file.stem)
+        header = _import(worker, exercise, module)
         if "error" in header:
             _import_failure(result, header, file)
             return
@@ -330,7 +331,7 @@ def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, limit
         return None  # the student bundle has no reference to time against
     reference = boxes.reference().spawn({}, limits)
     try:
-        header = _import(reference, exercise, ref_file, f"reference_{exercise.topic}")
+        header = _import(reference, exercise, exercise.topic)
         if "error" in header:
             return None
         student_s, reference_s = timing_mod.interleaved(worker, reference, call,

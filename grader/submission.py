@@ -13,6 +13,20 @@ from grader.catalog import EXERCISES_DIR, Exercise, catalog
 from grader.errors import SubmissionError
 
 
+SINGLE_FILE_MODULE = "submission"
+
+
+def utf8_error(shown: str, data: bytes) -> str | None:
+    """Why ``data`` (a source file shown as ``shown``) is not UTF-8 text, or None."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return (f"{shown} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+                "save it as UTF-8 in the editor and submit again")
+    return None
+
+
 @dataclass(frozen=True)
 class Submission:
     """A student's work: a folder laid out like ``exercises/``, or one .py file."""
@@ -27,11 +41,17 @@ class Submission:
         candidate = self.path / f"{exercise.topic}.py"
         return candidate if candidate.is_file() else None
 
-    def sources(self) -> list[Path]:
-        """The files the worker gets copies of: the .py file, or the folder's .py files."""
+    def sources(self) -> dict[str, Path]:
+        """The files the worker gets copies of, by their name there. A single file is copied
+        as ``submission.py``: named ``numpy.py`` or ``random.py``, it must not replace that
+        module in the worker."""
         if self.single_file:
-            return [self.path]
-        return sorted(p for p in self.path.glob("*.py") if p.is_file())
+            return {f"{SINGLE_FILE_MODULE}.py": self.path}
+        return {p.name: p for p in sorted(self.path.glob("*.py")) if p.is_file()}
+
+    def module_name(self, exercise: Exercise) -> str:
+        """The name the worker imports the exercise's file under."""
+        return SINGLE_FILE_MODULE if self.single_file else exercise.topic
 
     def describe_missing(self, exercise: Exercise) -> str:
         return (f"the submission has no {exercise.topic}.py (expected in {self.path}); "
@@ -51,6 +71,7 @@ def locate(path: str | Path | None = None) -> Submission:
         if not files:
             raise SubmissionError(f"{path} holds no .py files; point --submission at a folder "
                                   "laid out like exercises/ or at a single .py file")
+        _check_text(files)
         topics = {e.topic for e in catalog().values()}
         if len(files) == 1 and files[0].stem not in topics:
             # One file with another name (an upload, hw1.py): it holds any subset of functions.
@@ -59,4 +80,15 @@ def locate(path: str | Path | None = None) -> Submission:
     if path.suffix != ".py":
         raise SubmissionError(f"{path} is not a .py file or a folder; grade takes a folder laid "
                               "out like exercises/ or a single .py file")
+    _check_text([path])
     return Submission(path.resolve(), single_file=True)
+
+
+def _check_text(files: list[Path]) -> None:
+    for file in files:
+        try:
+            problem = utf8_error(str(file), file.read_bytes())
+        except OSError as exc:
+            raise SubmissionError(f"cannot read {file}: {exc.strerror}") from None
+        if problem:
+            raise SubmissionError(problem)

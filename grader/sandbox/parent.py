@@ -8,6 +8,7 @@ channel. Every request has a time limit. When the runner dies, :meth:`Worker.req
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -75,10 +76,13 @@ class Zygote:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = "1"  # one core per worker: fair timing, parallel batches
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # `python -m` puts the working folder first on sys.path: an empty folder of its own,
+        # never /tmp or the grader's folder, where a student's numpy.py could be found.
+        env["PYTHONSAFEPATH"] = "1"
+        self._cwd = tempfile.mkdtemp(prefix="grader-zygote-")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "grader.sandbox.zygote", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
-            cwd=tempfile.gettempdir())
+            pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, cwd=self._cwd)
         theirs.close()
         self._sock = ours
         self._sock.settimeout(60)
@@ -107,11 +111,12 @@ class Zygote:
             self._recv()
         self._preloaded.update(todo)
 
-    def session(self, *, sources: list[Path] = ()) -> Session:
+    def session(self, *, sources: dict[str, Path] | list[Path] = ()) -> Session:
         """A new session: the sandbox of one submission (see :class:`Session`)."""
-        return Session(self, list(sources))
+        return Session(self, sources)
 
-    def spawn(self, config: dict, limits: Limits, *, sources: list[Path] = ()) -> Worker:
+    def spawn(self, config: dict, limits: Limits, *, sources: dict[str, Path] | list[Path] = ()
+              ) -> Worker:
         """A worker in a session of its own, closed with the worker's :meth:`Worker.cleanup`."""
         sess = self.session(sources=sources)
         try:
@@ -129,6 +134,7 @@ class Zygote:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+        shutil.rmtree(self._cwd, ignore_errors=True)
 
 
 def _request(sock: socket.socket, lock: threading.Lock, message: dict, fds: list[int]) -> dict:
@@ -156,13 +162,14 @@ class Session:
     ends every process in it and removes its folder.
     """
 
-    def __init__(self, zyg: Zygote, sources: list[Path]) -> None:
+    def __init__(self, zyg: Zygote, sources: dict[str, Path] | list[Path]) -> None:
         self.base = tempfile.mkdtemp(prefix="grader-")
         self.scratch = os.path.join(self.base, "work")
         self.source_dir = Path(self.scratch) / "src"
         os.makedirs(self.source_dir)
-        for path in sources:
-            shutil.copyfile(path, self.source_dir / Path(path).name)
+        named = sources if isinstance(sources, dict) else {Path(p).name: p for p in sources}
+        for name, path in named.items():
+            shutil.copyfile(path, self.source_dir / name)
         if os.geteuid() == 0:  # the workers run as nobody: the scratch must be theirs
             os.chmod(self.base, 0o711)  # traversable (not listable) without namespaces
             for folder in (self.scratch, self.source_dir):
@@ -225,6 +232,7 @@ def zygote() -> Zygote:
     with _zygote_lock:
         if _zygote is None or _zygote._proc.poll() is not None:
             _zygote = Zygote()
+            atexit.register(_zygote.close)
         return _zygote
 
 
