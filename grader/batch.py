@@ -20,7 +20,7 @@ from typing import Callable
 from grader import __version__, class_report, exports, intake
 from grader.catalog import Exercise, select
 from grader.errors import GraderError
-from grader.gradebook import Gradebook
+from grader.gradebook import Gradebook, config_fingerprint
 from grader.grading import grade
 from grader.report import render_html, write
 from grader.results import GradeResult
@@ -102,11 +102,13 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
         if not items:
             raise GraderError(f"no submission for student {student!r} in {submissions_dir}")
     book = Gradebook(out / GRADEBOOK)
+    # Points, visibility and limits change verdicts too: a change regrades.
+    config = config_fingerprint(exercises, limits, time_it)
     summary = BatchSummary(out)
     todo = []
     for item in items:
         if not regrade and item.error is None and not book.needs_grading(
-                item.student, item.content_hash, __version__, seed):
+                item.student, item.content_hash, __version__, seed, config=config):
             summary.outcomes.append(Outcome(item.student, "unchanged"))
         else:
             todo.append(item)
@@ -119,7 +121,8 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
                 item = pending[done]
                 result, error, failed, seconds = done.result()
                 book.record(item.student, item.content_hash, str(item.source), result,
-                            error=error, seed=seed, device=device, duration=seconds)
+                            error=error, seed=seed, device=device, duration=seconds,
+                            config=config)
                 write_student_reports(out, item.student, result, error)
                 outcome = Outcome(item.student,
                                   "grader_failure" if failed else "error" if error else "graded",

@@ -76,9 +76,8 @@ def run(*, submission: str | Path, results: str | Path, exercises: list[Exercise
         result = grade(submission=submission, exercises=exercises, seed=seed)
         data = exports.gradescope_results(result)
     except GraderError as exc:
-        data = {"score": 0.0, "execution_time": 0.0,
-                "output": f"Your submission could not be graded: {exc.format_message()}",
-                "tests": []}
+        data = exports.gradescope_error(f"Your submission could not be graded: "
+                                        f"{exc.format_message()}")
     data["execution_time"] = round(time.monotonic() - start, 3)
     path = Path(results)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -68,8 +68,19 @@ def render_html(result: GradeResult) -> str:
     return env.get_template("report.html.j2").render(r=result.to_dict())
 
 
+def _finite(value: object) -> object:
+    """JSON has no NaN or infinity: such numbers (a timing ratio over a zero time) become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def render_json(result: GradeResult) -> str:
-    return json.dumps(result.to_dict(), indent=2, allow_nan=False, default=str) + "\n"
+    return json.dumps(_finite(result.to_dict()), indent=2, allow_nan=False, default=str) + "\n"
 
 
 def write(path: str | Path, text: str) -> None:
