@@ -1,0 +1,144 @@
+"""Batch grading of a class: error rows, resume after a kill, regrade, outputs."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader import batch
+from grader.catalog import SOLUTIONS_DIR, select
+from grader.cli import main
+
+DOT = (select(("linalg.dot",)))
+CORRECT = (SOLUTIONS_DIR / "linalg.py").read_text()
+OFF_BY_ONE = "def dot(u, v):\n    return sum(u[i] * v[i] for i in range(len(u) - 1))\n"
+
+
+def make_class(root: Path, n_correct: int = 2) -> Path:
+    subs = root / "subs"
+    subs.mkdir()
+    for i in range(n_correct):
+        (subs / f"good{i}").mkdir()
+        (subs / f"good{i}" / "linalg.py").write_text(CORRECT)
+    (subs / "wrong.py").write_text(OFF_BY_ONE)
+    with zipfile.ZipFile(subs / "zipped.zip", "w") as zf:
+        zf.writestr("linalg.py", CORRECT)
+    with zipfile.ZipFile(subs / "slip.zip", "w") as zf:
+        zf.writestr("../evil.py", "x = 1\n")
+    (subs / "empty").mkdir()
+    (subs / "notes.pdf").write_bytes(b"%PDF-1.4")
+    return subs
+
+
+def test_a_class_is_graded_with_error_rows_and_outputs(tmp_path):
+    subs = make_class(tmp_path)
+    out = tmp_path / "out"
+    summary = batch.run(submissions_dir=subs, out_dir=out, exercises=DOT, workers=2)
+    status = {o.student: (o.status, o.score) for o in summary.outcomes}
+    assert status == {"empty": ("error", 0.0), "good0": ("graded", 4.0),
+                      "good1": ("graded", 4.0), "notes": ("error", 0.0),
+                      "slip": ("error", 0.0), "wrong": ("graded", 0.5),
+                      "zipped": ("graded", 4.0)}
+    assert summary.grader_failures == 0
+    errors = {o.student: o.message for o in summary.outcomes if o.status == "error"}
+    assert "../evil.py" in errors["slip"] and "empty" in errors["empty"]
+    csv = (out / "grades.csv").read_text().splitlines()
+    assert csv[0] == '"student_id","linalg.dot","total","max_total","note"'
+    assert '"wrong","0.5","0.5","4",""' in csv
+    for student in ("good0", "wrong", "zipped"):
+        assert (out / "students" / student / "feedback.html").is_file()
+        assert (out / "students" / student / "results.json").is_file()
+    report = (out / "class_report.html").read_text()
+    assert "Class report" in report and "<svg" in report and "linalg.dot" in report
+    assert "your loop skips the last element" in report
+
+
+def test_rerun_grades_nothing_unchanged_and_regrade_forces(tmp_path):
+    subs = make_class(tmp_path, n_correct=1)
+    out = tmp_path / "out"
+    batch.run(submissions_dir=subs, out_dir=out, exercises=DOT, workers=1)
+    again = batch.run(submissions_dir=subs, out_dir=out, exercises=DOT, workers=1)
+    assert again.count("graded") == 0 and again.count("unchanged") == 3
+    (subs / "wrong.py").write_text(CORRECT)
+    changed = batch.run(submissions_dir=subs, out_dir=out, exercises=DOT, workers=1)
+    assert [o.student for o in changed.outcomes if o.status == "graded"] == ["wrong"]
+    forced = batch.run(submissions_dir=subs, out_dir=out, exercises=DOT, workers=1,
+                       regrade=True, student="good0")
+    assert [(o.student, o.status) for o in forced.outcomes] == [("good0", "graded")]
+
+
+KILL_PROGRAM = """
+import sys
+from grader import batch
+from grader.catalog import select
+batch.run(submissions_dir=sys.argv[1], out_dir=sys.argv[2], exercises=select(("linalg.dot",)),
+          workers=1)
+"""
+
+
+def _graded_rows(db: Path) -> list[tuple[str, int]]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT student, COUNT(*) FROM submissions GROUP BY student"
+                           ).fetchall()
+    except sqlite3.OperationalError:  # the schema is not written yet
+        return []
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_a_batch_killed_midway_resumes_and_grades_everyone_exactly_once(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for i in range(24):
+        (subs / f"s{i:02d}.py").write_text(CORRECT if i % 2 else OFF_BY_ONE)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_PROGRAM, str(subs), str(out)])
+    db = out / "gradebook.sqlite"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # kill once a few students are committed
+            if db.exists() and len(_graded_rows(db)) >= 4:
+                break
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    before = _graded_rows(db)
+    assert 4 <= len(before) < 24, before
+    resumed = batch.run(submissions_dir=subs, out_dir=out, exercises=DOT, workers=2)
+    assert resumed.count("unchanged") == len(before)
+    assert resumed.count("graded") == 24 - len(before)
+    rows = _graded_rows(db)
+    assert len(rows) == 24 and all(count == 1 for _, count in rows)
+    third = batch.run(submissions_dir=subs, out_dir=out, exercises=DOT)
+    assert third.count("unchanged") == 24
+
+
+def test_cli_batch_summary_and_exit_code(tmp_path):
+    subs = make_class(tmp_path, n_correct=1)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(subs), "--out", str(out), "-j", "2",
+                                       "-a", "hw1"])
+    assert result.exit_code == 0, result.output
+    assert "3 graded, 0 unchanged, 3 could not be graded, 0 grader failures" in result.output
+    assert "linalg.dot" in result.output and "linalg.pca" in result.output
+    assert "slip:" in result.output
+    again = CliRunner().invoke(main, ["report", str(out), "-a", "hw1"])
+    assert again.exit_code == 0 and "Rendered the reports of 6 students" in again.output
+
+
+def test_cli_batch_refuses_a_missing_folder(tmp_path):
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "nope"), "--out",
+                                       str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "nope" in result.output
