@@ -10,9 +10,12 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
+
+import numpy as np
 
 from grader import __version__, frozen
 from grader.catalog import (ROOT, SOLUTIONS_DIR, Case, Check, Exercise, reference_module,
@@ -150,7 +153,10 @@ def judge_check(check: Check, trial: Trial) -> CheckResult:
         result.message = "not implemented yet (raises NotImplementedError)"
         return result
     try:
-        verdict = check.judge(trial)
+        # Overflow in a student's NaN-filled result is the judge's business, not a warning.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            verdict = check.judge(trial)
     except StudentRaised as exc:
         if exc.result.missing:
             result.message = f"{exc.func} was not called: an earlier call of this check failed"

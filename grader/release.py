@@ -146,12 +146,17 @@ def filter_bank_source(source: str) -> tuple[str, int]:
 # ----------------------------------------------------------------------------- frozen data
 
 def _module_mistakes(module: ModuleType) -> list[Mistake]:
+    """The module's Mistake objects; their frozen results are keyed by name, so names must be
+    unique within the module."""
     found: dict[str, Mistake] = {}
     for value in vars(module).values():
         items = value if isinstance(value, (tuple, list)) else (value,)
         for item in items:
             if isinstance(item, Mistake):
-                found.setdefault(item.name, item)
+                if item.name in found and found[item.name] is not item:
+                    raise ReleaseError(f"{module.__name__} declares two mistakes named "
+                                       f"{item.name!r}; give each a unique name")
+                found[item.name] = item
     return list(found.values())
 
 

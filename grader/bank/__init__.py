@@ -1,4 +1,9 @@
 """The exercise bank: one module per topic, each with ``EXERCISES``, a tuple of
 :class:`grader.catalog.Exercise`. Case generators take a ``numpy.random.Generator`` and never
 touch the global RNG; judges come from :mod:`grader.judges` or are small functions here.
+
+Case generators must give bit-identical inputs on every machine: use the generator's draws and
+plain elementwise arithmetic, never BLAS or LAPACK (``@``, ``qr``, ``svd``), whose last bits
+depend on the CPU. The student bundle finds the frozen expected results of its public checks by a
+digest of the inputs, and refuses to judge (fails closed) when they differ.
 """
