@@ -22,6 +22,7 @@ from types import ModuleType
 
 from grader import __version__, frozen
 from grader.catalog import EXERCISES_DIR, ROOT, SOLUTIONS_DIR, Exercise
+from grader.compare import compare
 from grader.errors import GraderError
 from grader.grading import _reference, run_reference
 from grader.judges import Mistake
@@ -145,19 +146,33 @@ def filter_bank_source(source: str) -> tuple[str, int]:
 
 # ----------------------------------------------------------------------------- frozen data
 
-def _module_mistakes(module: ModuleType) -> list[Mistake]:
-    """The module's Mistake objects; their frozen results are keyed by name, so names must be
-    unique within the module."""
-    found: dict[str, Mistake] = {}
+def _module_mistakes(module: ModuleType) -> dict[str, list[Mistake]]:
+    """The module's Mistake objects by name. Their frozen results are keyed by name, so
+    mistakes that share a name (one per check, with check-specific wording) must compute the
+    same variant; :func:`_freeze` verifies it."""
+    found: dict[str, list[Mistake]] = {}
     for value in vars(module).values():
         items = value if isinstance(value, (tuple, list)) else (value,)
         for item in items:
-            if isinstance(item, Mistake):
-                if item.name in found and found[item.name] is not item:
-                    raise ReleaseError(f"{module.__name__} declares two mistakes named "
-                                       f"{item.name!r}; give each a unique name")
-                found[item.name] = item
-    return list(found.values())
+            if isinstance(item, Mistake) and all(item is not m for m in found.get(item.name, [])):
+                found.setdefault(item.name, []).append(item)
+    return found
+
+
+def _variant_value(name: str, mistakes: list[Mistake], case: object) -> tuple[bool, object]:
+    """(applies, value) of the variant ``name`` on ``case``; same-named variants must agree."""
+    values = []
+    for mistake in mistakes:
+        try:
+            values.append(mistake.variant(case))
+        except Exception:  # noqa: BLE001 - a variant that does not apply here
+            continue
+    if not values:
+        return False, None
+    if any(compare(v, values[0], rtol=0.0, atol=0.0, check_dtype=False) for v in values[1:]):
+        raise ReleaseError(f"mistakes named {name!r} compute different variants on the same "
+                           "inputs; give each a unique name")
+    return True, values[0]
 
 
 def _freeze(exercises: list[Exercise], seed: int, banks: dict[str, ModuleType], out: Path
@@ -175,11 +190,10 @@ def _freeze(exercises: list[Exercise], seed: int, banks: dict[str, ModuleType], 
             table[digest] = [{"raised": r.raised} if r.raised is not None else {"value": r.value}
                              for r in run_reference(_reference(exercise.topic), case)]
             values = {}
-            for mistake in mistakes:
-                try:
-                    values[mistake.name] = mistake.variant(case)
-                except Exception:  # noqa: BLE001 - a variant that does not apply here
-                    continue
+            for name, same_named in mistakes.items():
+                applies, value = _variant_value(name, same_named, case)
+                if applies:
+                    values[name] = value
             mistakes_table[digest] = values
             count += 1
         (out / f"expected.{exercise.id}.bin").write_bytes(frozen.pack(table))
