@@ -117,33 +117,41 @@ class Runner:
         calls = wire.decode(header["calls"], blobs, make_tensor=self.make_tensor)
         outputs: list[Any] = []
         results: list[dict] = []
+        enc = wire.Encoder()  # one blob table; each value is encoded as soon as it is made
         for call in calls:
-            args = self.resolve(call["args"], outputs)
-            kwargs = self.resolve(call["kwargs"], outputs)
-            before = _digests(args, kwargs)
+            try:
+                args = self.resolve(call["args"], outputs)
+                kwargs = self.resolve(call["kwargs"], outputs)
+            except Exception:  # noqa: BLE001 - an earlier result (None, raised) has no such item
+                break  # this call and the later ones come back as not called
+            before = _snapshot(args, kwargs)
             used_before = len(self.forbidden_used)
             start = time.perf_counter()
             try:
                 value = self.function(call["func"])(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001
-                results.append({"raised": self.describe(exc), "seconds": time.perf_counter() - start})
+                results.append({"raised": self.describe(exc, since=used_before),
+                                "seconds": time.perf_counter() - start})
                 if not isinstance(exc, Exception):
                     break  # SystemExit, KeyboardInterrupt...: the exercise ends here
                 outputs.append(None)
                 continue
             seconds = time.perf_counter() - start
             outputs.append(value)
-            entry: dict = {"seconds": seconds, "mutated": _changed(before, _digests(args, kwargs))}
+            entry: dict = {"seconds": seconds, "mutated": _changed(before)}
             if len(self.forbidden_used) > used_before:
                 entry["forbidden"] = sorted(set(self.forbidden_used[used_before:]))
             if call.get("send", True):
                 picked = value
-                for key in call.get("pick", ()):
-                    picked = picked[key]
-                entry["value"] = picked
+                try:
+                    for key in call.get("pick", ()):
+                        picked = picked[key]
+                except Exception:  # noqa: BLE001 - no such item: send the whole result
+                    picked = value
+                # Now, not after the last call: a later call may update these arrays in place.
+                entry["value"] = _encode_now(enc, picked)
             results.append(entry)
-        obj, out_blobs = wire.encode(results)
-        self.reply({"results": obj}, out_blobs)
+        self.reply({"results": [_encoded_entry(enc, e) for e in results]}, enc.blobs)
 
     def do_time(self, header: dict, blobs: list[bytes]) -> None:
         if "call" in header:  # later rounds reuse it: large inputs cross the wire once
@@ -171,8 +179,10 @@ class Runner:
         self.reply({"times": times})
 
     # ------------------------------------------------------------------ errors
-    def describe(self, exc: BaseException) -> dict:
-        """An exception as plain data, with the traceback cut to the student's own frames."""
+    def describe(self, exc: BaseException, *, since: int = 0) -> dict:
+        """An exception as plain data, with the traceback cut to the student's own frames;
+        ``forbidden`` lists the forbidden calls made since ``since`` (this call's, not an
+        earlier check's)."""
         cls = type(exc)
         info = {
             "type": cls.__name__,
@@ -187,8 +197,8 @@ class Runner:
             info["message"] = _safe_str(exc.msg)[:_MAX_MESSAGE]
         if isinstance(exc, SystemExit):
             info["message"] = f"sys.exit({_safe_str(exc.code)[:100]})"
-        if isinstance(exc, ForbiddenCallError) or self.forbidden_used:
-            info["forbidden"] = sorted(set(self.forbidden_used))
+        if isinstance(exc, ForbiddenCallError) or len(self.forbidden_used) > since:
+            info["forbidden"] = sorted(set(self.forbidden_used[since:]))
         return info
 
     def student_frames(self, exc: BaseException) -> list[list]:
@@ -204,20 +214,44 @@ class Runner:
         return frames[-5:]
 
 
+def _sendable(value: Any) -> Any:
+    """``value``, or an :class:`~grader.sandbox.wire.Opaque` saying why it cannot be sent."""
+    try:
+        wire.encode(value)
+    except wire.WireError as exc:
+        return wire.Opaque(f"{type(value).__name__} that could not be sent back ({exc})")
+    except BaseException as exc:  # noqa: BLE001 - student code (a __torch_function__) raised
+        return wire.Opaque(f"{type(value).__name__} that could not be sent back (encoding it "
+                           f"raised {type(exc).__name__})")
+    return value
+
+
+def _encode_now(enc: wire.Encoder, value: Any) -> Any:
+    """``value`` encoded into ``enc``, or an Opaque saying why it could not be sent."""
+    blobs, items = len(enc.blobs), enc.items
+    try:
+        return enc.encode(value)
+    except BaseException:  # noqa: BLE001 - a value the wire refuses, or whose encoding raised
+        # Undo the partial encoding, the item count included: past MAX_ITEMS the stand-in
+        # would be refused too, and the worker would end.
+        del enc.blobs[blobs:]
+        enc.items = items
+        return enc.encode(_sendable(value))
+
+
+def _encoded_entry(enc: wire.Encoder, entry: dict) -> Any:
+    """A result entry as the wire encodes a dict, its value already encoded."""
+    obj = enc.encode({k: v for k, v in entry.items() if k != "value"})
+    if "value" in entry:
+        obj["$d"].append(["value", entry["value"]])
+    return obj
+
+
 def _safe_str(value: Any) -> str:
     try:
         return str(value)
     except BaseException:  # noqa: BLE001 - a __str__ that raises
         return f"<{type(value).__name__} whose str() raised>"
-
-
-def _digests(*values: Any) -> list[bytes]:
-    """Digests of the array arguments, to tell the student when a call changed its inputs."""
-    out = []
-    for arr in _arrays(values):
-        out.append(hashlib.blake2b(np.ascontiguousarray(arr).view(np.uint8).data, digest_size=16)
-                   .digest() if arr.size else b"")
-    return out
 
 
 def _arrays(value: Any) -> list[np.ndarray]:
@@ -230,8 +264,19 @@ def _arrays(value: Any) -> list[np.ndarray]:
     return []
 
 
-def _changed(before: list[bytes], after: list[bytes]) -> bool:
-    return before != after
+def _snapshot(*values: Any) -> list[tuple[np.ndarray, bytes]]:
+    """The input arrays, by identity, with digests of their contents."""
+    return [(arr, _digest(arr)) for arr in _arrays(values)]
+
+
+def _changed(before: list[tuple[np.ndarray, bytes]]) -> bool:
+    """Whether the call wrote into one of its input arrays (not: rebound a dict entry)."""
+    return any(_digest(arr) != digest for arr, digest in before)
+
+
+def _digest(arr: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(arr).view(np.uint8).data,
+                           digest_size=16).digest() if arr.size else b""
 
 
 def _synchronizer() -> Any:
@@ -325,7 +370,7 @@ def wait_for_work(handover: socket.socket) -> None:
     try:
         obj, blobs = wire.encode([{"value": np.zeros(3), "mutated": False}])
         wire.decode(obj, blobs)
-        _digests((np.zeros(3),), {})
+        _changed(_snapshot((np.zeros(3),), {}))
         data, fds, _, _ = socket.recv_fds(handover, 1 << 16, 1)
         handover.close()
         if not data or len(fds) != 1:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import socket
 import struct
 import sys
@@ -82,6 +83,12 @@ class TensorInput:
     requires_grad: bool = False
 
 
+def _c_order(arr: np.ndarray) -> np.ndarray:
+    # Not np.ascontiguousarray: it turns a 0-d array into shape (1,), and a correct
+    # np.tensordot(u, v, 1) (a 0-d array) then arrives as a vector.
+    return arr if arr.flags.c_contiguous else np.array(arr, order="C")
+
+
 def _array_bytes(arr: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.lib.format.write_array(buf, arr, allow_pickle=False)
@@ -89,7 +96,20 @@ def _array_bytes(arr: np.ndarray) -> bytes:
 
 
 def _read_array(blob: bytes) -> np.ndarray:
-    return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+    fp = io.BytesIO(blob)
+    version = np.lib.format.read_magic(fp)
+    if version not in ((1, 0), (2, 0)):
+        raise WireError(f"an array blob of .npy version {version}")
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read_header(fp)
+    if dtype.hasobject:
+        raise WireError("an object array in the message (reading it would need pickle)")
+    # Checked before read_array allocates: a forged shape must not cost the grader memory.
+    if len(blob) - fp.tell() != math.prod(shape) * dtype.itemsize:
+        raise WireError("an array blob whose size does not match its header")
+    fp.seek(0)
+    return np.lib.format.read_array(fp, allow_pickle=False)
 
 
 def _type_name(value: Any) -> str:
@@ -97,7 +117,9 @@ def _type_name(value: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-class _Encoder:
+class Encoder:
+    """Encodes values into one blob table (one message's)."""
+
     def __init__(self) -> None:
         self.blobs: list[bytes] = []
         self.items = 0
@@ -113,7 +135,7 @@ class _Encoder:
             arr = arr.view(np.ndarray)
         if arr.dtype.hasobject:
             return {"$o": f"numpy.ndarray[dtype={arr.dtype}]"}
-        return {"$a": self.blob(_array_bytes(np.ascontiguousarray(arr)))}
+        return {"$a": self.blob(_array_bytes(_c_order(arr)))}
 
     def encode(self, value: Any, depth: int = 0) -> Any:
         self.items += 1
@@ -139,6 +161,8 @@ class _Encoder:
         if cls is dict:
             return {"$d": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
                            for k, v in value.items()]}
+        if cls is Opaque:  # the worker's stand-in for a value it could not send
+            return {"$o": value.type_name}
         if cls is Out:
             return {"$r": [value.call, [self.encode(p, depth + 1) for p in value.path]]}
         if cls is TensorInput:
@@ -154,14 +178,14 @@ class _Encoder:
         if data.dtype == torch.bfloat16:
             data = data.float()  # numpy has no bfloat16; float32 holds every bfloat16 exactly
         arr = data.cpu().numpy() if data.device.type != "meta" else np.zeros(tuple(data.shape))
-        return {"$T": self.blob(_array_bytes(np.ascontiguousarray(arr))),
+        return {"$T": self.blob(_array_bytes(_c_order(arr))),
                 "device": str(value.device), "dtype": str(value.dtype),
                 "requires_grad": bool(value.requires_grad), "grad_fn": value.grad_fn is not None}
 
 
 def encode(value: Any) -> tuple[Any, list[bytes]]:
     """Encode ``value`` as (JSON-able header value, blobs)."""
-    enc = _Encoder()
+    enc = Encoder()
     return enc.encode(value), enc.blobs
 
 
@@ -173,12 +197,27 @@ def _hashable(key: Any) -> Any:
     return key
 
 
-def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None, depth: int = 0) -> Any:
-    """Inverse of :func:`encode`. ``make_tensor(TensorInput)`` builds inputs in the worker."""
+def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None) -> Any:
+    """Inverse of :func:`encode`. ``make_tensor(TensorInput)`` builds inputs in the worker.
+
+    Whatever the message holds, a malformed value raises :class:`WireError` and nothing else,
+    so a reader needs to catch one exception (the other side may be student code).
+    """
+    try:
+        return _decode(obj, blobs, make_tensor, 0)
+    except WireError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
+            EOFError, MemoryError, RecursionError) as exc:
+        raise WireError(f"a malformed value in the message ({type(exc).__name__}: "
+                        f"{str(exc)[:200]})") from None
+
+
+def _decode(obj: Any, blobs: list[bytes], make_tensor: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("the value is nested too deeply")
     if isinstance(obj, list):
-        return [decode(v, blobs, make_tensor=make_tensor, depth=depth + 1) for v in obj]
+        return [_decode(v, blobs, make_tensor, depth + 1) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if len(obj) == 0:
@@ -186,10 +225,10 @@ def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None, depth: int 
     tag = next(iter(obj))
     sub = obj[tag]
     if tag == "$t":
-        return tuple(decode(v, blobs, make_tensor=make_tensor, depth=depth + 1) for v in sub)
+        return tuple(_decode(v, blobs, make_tensor, depth + 1) for v in sub)
     if tag == "$d":
-        return {_hashable(decode(k, blobs, make_tensor=make_tensor, depth=depth + 1)):
-                decode(v, blobs, make_tensor=make_tensor, depth=depth + 1) for k, v in sub}
+        return {_hashable(_decode(k, blobs, make_tensor, depth + 1)):
+                _decode(v, blobs, make_tensor, depth + 1) for k, v in sub}
     if tag == "$c":
         return complex(float(sub[0]), float(sub[1]))
     if tag == "$a":
@@ -199,7 +238,7 @@ def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None, depth: int 
     if tag == "$o":
         return Opaque(str(sub))
     if tag == "$r":
-        return Out(int(sub[0]), tuple(decode(p, blobs, depth=depth + 1) for p in sub[1]))
+        return Out(int(sub[0]), tuple(_decode(p, blobs, None, depth + 1) for p in sub[1]))
     if tag == "$T":
         return TensorValue(_read_array(_blob(blobs, sub)), str(obj["device"]), str(obj["dtype"]),
                            bool(obj["requires_grad"]), bool(obj["grad_fn"]))
@@ -211,7 +250,7 @@ def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None, depth: int 
 
 
 def _blob(blobs: list[bytes], index: Any) -> bytes:
-    if not isinstance(index, int) or not 0 <= index < len(blobs):
+    if type(index) is not int or not 0 <= index < len(blobs):
         raise WireError("a blob index out of range")
     return blobs[index]
 
@@ -246,9 +285,10 @@ def recv_message(sock: socket.socket, *, max_bytes: int = DEFAULT_MAX_BYTES
     try:
         frame = json.loads(_recv_exact(sock, size))
         header, sizes = frame["h"], frame["b"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise WireError(f"a malformed message header: {exc}") from None
-    if not isinstance(header, dict) or not all(isinstance(s, int) and s >= 0 for s in sizes):
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise WireError(f"a malformed message header: {str(exc)[:200]}") from None
+    if not isinstance(header, dict) or not isinstance(sizes, list) or not all(
+            type(s) is int and s >= 0 for s in sizes):
         raise WireError("a malformed message header")
     if sum(sizes) > max_bytes:
         raise WireError(f"a message of {sum(sizes)} bytes is over the limit of {max_bytes}")
