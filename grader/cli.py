@@ -45,8 +45,9 @@ COURSE = click.option("--course", type=click.Path(dir_okay=False), default=None,
               help="Seed of the case generators; the same seed gives the same verdicts.")
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
 @click.option("--no-timing", is_flag=True, help="Skip timing against the reference.")
-@click.option("--timeout", type=float, default=10.0, show_default=True,
-              help="Seconds allowed for each check's calls.")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds allowed for each check's calls. [default: the course file's "
+                   "limits.call_seconds, 10]")
 @click.option("--verbose", "-v", is_flag=True, help="List every check, passed ones too.")
 @click.option("--fail-under", type=float, default=None,
               help="Exit with code 1 when the total score is below this.")
@@ -67,11 +68,11 @@ def grade_cmd(exercise_ids: tuple[str, ...], submission: str | None, json_path: 
     """
     from grader import course as course_mod
     from grader import grading, report
-    from grader.sandbox.parent import Limits
 
     chosen = course_mod.exercises_for(assignment, exercise_ids, course_path=course)
     result = grading.grade(submission=submission, ids=exercise_ids, exercises=chosen, seed=seed,
-                           limits=Limits(call_seconds=timeout), hidden=not public_only,
+                           limits=course_mod.limits(course, call_seconds=timeout),
+                           hidden=not public_only,
                            time_it=not no_timing)
     click.echo(report.render_terminal(result, color=sys.stdout.isatty(), verbose=verbose),
                nl=False)
@@ -108,8 +109,9 @@ def list_cmd() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the inputs.")
 @click.option("--timing/--no-timing", default=False, show_default=True,
               help="Time each exercise against the reference (about 0.3 s per exercise).")
-@click.option("--timeout", type=float, default=10.0, show_default=True,
-              help="Seconds allowed for each check's calls.")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds allowed for each check's calls. [default: the course file's "
+                   "limits.call_seconds, 10]")
 def batch_cmd(submissions_dir: str, out_dir: str, workers: int | None, assignment: str | None,
               course: str | None, regrade: bool, student: str | None, seed: int, timing: bool,
               timeout: float) -> None:
@@ -124,7 +126,6 @@ def batch_cmd(submissions_dir: str, out_dir: str, workers: int | None, assignmen
     """
     from grader import batch
     from grader import course as course_mod
-    from grader.sandbox.parent import Limits
 
     chosen = course_mod.exercises_for(assignment, course_path=course)
     bar = None
@@ -140,7 +141,8 @@ def batch_cmd(submissions_dir: str, out_dir: str, workers: int | None, assignmen
 
     try:
         summary = batch.run(submissions_dir=submissions_dir, out_dir=out_dir, workers=workers,
-                            exercises=chosen, seed=seed, limits=Limits(call_seconds=timeout),
+                            exercises=chosen, seed=seed,
+                            limits=course_mod.limits(course, call_seconds=timeout),
                             regrade=regrade, student=student, time_it=timing,
                             progress=progress)
     finally:

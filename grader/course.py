@@ -11,6 +11,13 @@ Configuration is data, never code: TOML read into dataclasses. Example::
     points = { "linalg.dot" = 10 }        # optional: the exercise's total, checks scaled
     hidden = { "linalg.dot.empty" = false } # optional: make a check public (or hidden)
 
+    [limits]                                  # optional: per-worker limits
+    call_seconds = 10      # wall time for one check's calls
+    cpu_seconds = 60       # CPU time of a worker
+    memory_mib = 4096      # address space of a worker
+    output_kib = 1024      # printed output, and any file written
+    processes = 256        # processes of the worker's user (when it runs as nobody)
+
 An assignment selects exercises for ``grade``, ``release`` and ``batch``; without one they cover
 every exercise of the bank with the bank's own points.
 """
@@ -25,6 +32,7 @@ from pathlib import Path
 
 from grader.catalog import ROOT, Exercise, catalog
 from grader.errors import GraderError
+from grader.sandbox.parent import Limits
 
 DEFAULT_COURSE = ROOT / "course.toml"
 
@@ -63,6 +71,7 @@ class Course:
     name: str
     path: Path
     assignments: dict[str, Assignment]
+    limits: Limits = Limits()
 
     def assignment(self, name: str) -> Assignment:
         if name not in self.assignments:
@@ -126,7 +135,37 @@ def load(path: str | Path | None = None) -> Course:
                                                     "true or false")
         assignments[name] = Assignment(name, str(spec.get("title", name)),
                                        tuple(spec["exercises"]), dict(points), dict(hidden))
-    return Course(str(data.get("course", {}).get("name", path.stem)), path, assignments)
+    return Course(str(data.get("course", {}).get("name", path.stem)), path, assignments,
+                  _limits(data.get("limits", {}), path, text))
+
+
+_LIMIT_KEYS = {"call_seconds": ("call_seconds", 1.0), "cpu_seconds": ("cpu_seconds", 1),
+               "memory_mib": ("memory_bytes", 2**20), "output_kib": ("output_bytes", 2**10),
+               "processes": ("processes", 1)}
+
+
+def _limits(table: object, path: Path, text: str) -> Limits:
+    """The ``[limits]`` table: per-worker limits (any key left out keeps its default)."""
+    if not isinstance(table, dict):
+        raise _fail(path, text, "limits", "[limits] must be a table")
+    values = {}
+    for key, value in table.items():
+        if key not in _LIMIT_KEYS:
+            raise _fail(path, text, key, f"unknown limit {key!r}; known: "
+                                         f"{', '.join(_LIMIT_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise _fail(path, text, key, f"limits.{key} must be a positive number")
+        field_name, unit = _LIMIT_KEYS[key]
+        values[field_name] = type(getattr(Limits(), field_name))(value * unit)
+    return dataclasses.replace(Limits(), **values)
+
+
+def limits(course_path: str | Path | None = None, *, call_seconds: float | None = None
+           ) -> Limits:
+    """The course file's limits (the defaults without one), ``call_seconds`` overriding."""
+    path = Path(course_path) if course_path is not None else DEFAULT_COURSE
+    base = load(path).limits if path.is_file() else Limits()
+    return base if call_seconds is None else dataclasses.replace(base, call_seconds=call_seconds)
 
 
 def exercises_for(assignment: str | None, ids: tuple[str, ...] | list[str] = (), *,

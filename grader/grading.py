@@ -264,7 +264,7 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
         if own:
             boxes.close()
     if result.output_truncated:
-        _fail_exercise(result, f"printed more than {limits.output_bytes // 1024} KiB; output "
+        _fail_exercise(result, f"printed more than {size_text(limits.output_bytes)}; output "
                                "truncated")
     return result
 
@@ -292,6 +292,10 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
             return
         for index, (check, case) in enumerate(cases):
             actual = run_student(worker, case)
+            limit = _limit_hit(actual, worker.limits)
+            if limit is not None:
+                _fail_exercise(result, f"{exercise.id} {limit} during check '{check.name}'")
+                return
             base = next((r.raised for r in actual if r.raised and r.raised.get("base")), None)
             if base is not None:
                 _fail_exercise(result, f"{func} ended the program during check '{check.name}': "
@@ -308,6 +312,25 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
                                              message=failure.cause))
         return
     _score(exercise, result, file)
+
+
+def size_text(n: int) -> str:
+    """Bytes as people say them: 1 MiB, 512 KiB, 4 GiB."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:g} {unit}"
+    return f"{n} bytes"
+
+
+def _limit_hit(actual: list[CallResult], limits: Limits) -> str | None:
+    """A resource limit the student's code ran into (it raised because of it), in words."""
+    for r in actual:
+        raised = r.raised or {}
+        if "MemoryError" in raised.get("mro", ()):
+            return f"exceeded the {size_text(limits.memory_bytes)} memory limit"
+        if "OSError" in raised.get("mro", ()) and "File too large" in raised.get("message", ""):
+            return f"wrote a file larger than the {size_text(limits.output_bytes)} limit"
+    return None
 
 
 def _score(exercise: Exercise, result: ExerciseResult, file: Path) -> None:
