@@ -95,3 +95,41 @@ def test_grade_with_an_assignment_grades_only_its_exercises(grade_files, tmp_pat
     result = grade_files({"linalg.py": reference_source("linalg")}, exercises=chosen)
     assert [e.id for e in result.exercises] == ["linalg.dot"]
     assert result.score == pytest.approx(2) and result.max_score == pytest.approx(2)
+
+
+def test_limits_come_from_the_course_file(tmp_path):
+    path = write(tmp_path, """
+        [limits]
+        call_seconds = 2.5
+        memory_mib = 512
+        output_kib = 64
+        """)
+    limits = course.limits(path)
+    assert limits.call_seconds == 2.5
+    assert limits.memory_bytes == 512 * 2**20 and limits.output_bytes == 64 * 2**10
+    assert limits.cpu_seconds == 60  # left out: the default
+    assert course.limits(path, call_seconds=1).call_seconds == 1
+
+
+def test_an_unknown_or_bad_limit_is_refused_with_its_line(tmp_path):
+    path = write(tmp_path, """
+        [limits]
+        call_seconds = 2
+        memory_gb = 4
+        """)
+    with pytest.raises(course.CourseError, match=r"line 4: unknown limit 'memory_gb'; known: "
+                                                 r"call_seconds, cpu_seconds, memory_mib"):
+        course.load(path)
+    path = write(tmp_path, "[limits]\ncall_seconds = -1\n")
+    with pytest.raises(course.CourseError, match=r"line 2: limits.call_seconds must be a "
+                                                 r"positive number"):
+        course.load(path)
+
+
+def test_a_small_memory_limit_ends_the_exercise_in_plain_words(grade_one, tmp_path):
+    path = write(tmp_path, "[limits]\nmemory_mib = 1024\n")
+    hog = "import numpy as np\ndef dot(u, v):\n    np.ones(2 * 10**9)\n    return 0.0\n"
+    result = grade_one("linalg.dot", {"linalg.py": hog}, limits=course.limits(path))
+    assert result.status == "error" and result.score == 0
+    assert result.message == ("linalg.dot exceeded the 1 GiB memory limit during check "
+                              "'small'")
