@@ -1,0 +1,24 @@
+"""See and reach: reads another student's files: the original folder of a submission in the
+same class, and the copy a concurrently open sandbox session made of it; lists /tmp for other
+sandboxes. Prints what it finds; dot answers correctly. Expected: full marks, nothing found."""
+import os
+
+import numpy as np
+
+OTHER_ORIGINAL = "@@OTHER@@"
+OTHER_COPY = "@@OTHER_COPY@@"
+
+
+def dot(u, v):
+    if not getattr(dot, "done", False):
+        dot.done = True
+        for path in (OTHER_ORIGINAL, OTHER_COPY):
+            try:
+                with open(path) as fh:
+                    print(f"LEAK {path}: {fh.read()[:80]!r}")
+            except OSError as exc:
+                print(f"blocked {path}: {type(exc).__name__}")
+        own = os.path.basename(os.path.dirname(os.getcwd()))
+        others = [name for name in os.listdir("/tmp") if name != own]
+        print(f"other sandboxes in /tmp: {others if others else 'none'}")
+    return float(np.dot(u, v))
