@@ -73,6 +73,8 @@ def describe(value: Any) -> str:
         return f"the {type(value).__name__} {value!r}"
     if value is None:
         return "None"
+    if isinstance(value, str):
+        return f"the str {value[:60]!r}" + ("..." if len(value) > 60 else "")
     if isinstance(value, Opaque):
         return f"an object of type {value.type_name}"
     if isinstance(value, tuple):
@@ -128,9 +130,13 @@ def compare(actual: Any, expected: Any, *, rtol: float | None = None, atol: floa
         return compare_arrays(np.asarray(actual, dtype=np.float64),
                               np.asarray(expected, dtype=np.float64), rtol=rt, atol=at,
                               path=path, check_dtype=False)
-    if type(actual) is not type(expected) or actual != expected:
-        return Mismatch(path, "values", f"expected {describe(expected)}, got {describe(actual)}")
-    return None
+    if isinstance(expected, (bool, np.bool_)):
+        # np.True_ is a right answer where True is expected ((a == b).all() returns one).
+        if isinstance(actual, (bool, np.bool_)) and bool(actual) == bool(expected):
+            return None
+    elif type(actual) is type(expected) and actual == expected:
+        return None
+    return Mismatch(path, "values", f"expected {describe(expected)}, got {describe(actual)}")
 
 
 def _compare_sequence(actual, expected, rtol, atol, path, check_dtype) -> Mismatch | None:
@@ -150,8 +156,9 @@ def _compare_dict(actual, expected, rtol, atol, path, check_dtype) -> Mismatch |
         return Mismatch(path, "type", f"expected {describe(expected)}, got {describe(actual)}")
     missing = [k for k in expected if k not in actual]
     if missing:
+        got = ", ".join(sorted(map(repr, actual))) or "none"
         return Mismatch(path, "keys", f"missing key(s) {', '.join(map(repr, missing))}; "
-                                      f"got keys {sorted(map(repr, actual))}")
+                                      f"got keys {got}")
     for key, e in expected.items():
         found = compare(actual[key], e, rtol=rtol, atol=atol, path=f"{path}[{key!r}]",
                         check_dtype=check_dtype)
@@ -209,7 +216,8 @@ def compare_arrays(actual: np.ndarray, expected: np.ndarray, *, rtol: float | No
     count = int(bad.sum())
     if count == 0:
         return None
-    rel = diff / np.where(np.abs(e) > 0, np.abs(e), np.inf)
+    with np.errstate(all="ignore"):  # relative to an expected 0, any difference is infinite
+        rel = np.where(np.abs(e) > 0, diff / np.abs(e), np.where(diff > 0, np.inf, 0.0))
     masked = np.where(bad, diff, -1.0)
     worst = np.unravel_index(int(np.argmax(masked)), a.shape) if a.ndim else ()
     first = [tuple(int(i) for i in idx) for idx in np.argwhere(bad)[:_SHOW]]
@@ -230,15 +238,22 @@ def compare_arrays(actual: np.ndarray, expected: np.ndarray, *, rtol: float | No
 
 
 def _nonfinite(a: np.ndarray, e: np.ndarray, path: str) -> Mismatch | None:
-    for name, test in (("NaN", np.isnan), ("Inf", np.isinf)):
-        wrong = test(a) != test(e)
-        if wrong.any():
-            idx = tuple(int(i) for i in np.argwhere(wrong)[0]) if a.ndim else ()
-            count = int(wrong.sum())
-            got = fmt(a[idx])
-            return Mismatch(path, "nonfinite",
-                            f"{count} element{'s' if count != 1 else ''} with {name} where the "
-                            f"expected value is {'finite' if np.isfinite(e[idx]) else fmt(e[idx])}"
-                            f"; first at {path}{_index(idx)}: got {got}, expected {fmt(e[idx])}",
-                            count=count, total=int(a.size))
+    """NaN and Inf where they do not belong (an Inf of the wrong sign included)."""
+    nan_a, nan_e = np.isnan(a), np.isnan(e)
+    with np.errstate(invalid="ignore"):
+        cases = ((nan_a & ~nan_e, "with NaN where the expected value is {want}"),
+                 (np.isinf(a) & np.isfinite(e), "with Inf where the expected value is finite"),
+                 (~np.isfinite(e) & ~nan_a & (a != e),
+                  "where the expected value is NaN or Inf and yours differs"))
+    for wrong, text in cases:
+        if not wrong.any():
+            continue
+        idx = tuple(int(i) for i in np.argwhere(wrong)[0]) if a.ndim else ()
+        count = int(wrong.sum())
+        want = "finite" if np.isfinite(e[idx]) else fmt(e[idx])
+        where = f"first at {path}{_index(idx)}: " if a.ndim else ""
+        return Mismatch(path, "nonfinite",
+                        f"{count} element{'s' if count != 1 else ''} {text.format(want=want)}; "
+                        f"{where}got {fmt(a[idx])}, expected {fmt(e[idx])}",
+                        count=count, total=int(a.size))
     return None

@@ -22,7 +22,7 @@ def generic(actual: object, expected: object, *, rtol: float | None = None,
             atol: float | None = None) -> str | None:
     """The first generic diagnosis that fits, or ``None``."""
     if not isinstance(actual, np.ndarray) or not isinstance(expected, np.ndarray):
-        if np.ndim(actual) == 0 and np.ndim(expected) == 0:
+        if _scalar_like(actual) and _scalar_like(expected):
             return _scalar(actual, expected)
         return None
     if actual.dtype.kind not in "biuf" or expected.dtype.kind not in "biuf":
@@ -30,14 +30,15 @@ def generic(actual: object, expected: object, *, rtol: float | None = None,
     rt, at = tolerance(expected.dtype if expected.dtype.kind == "f" else np.float64, rtol, atol)
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
+    if a.shape != e.shape:  # only a transpose explains a shape; the rest compare elementwise
+        if e.ndim == 2 and a.shape == e.shape[::-1] and _close(a, e.T, rt, at):
+            return "your result is the transpose of the expected one: check the order of the axes"
+        return None
     if np.isfinite(e).all() and not np.isfinite(a).all():
         return ("your result has NaN or Inf where the expected values are finite: look for an "
                 "overflow (exp of a large number: subtract the maximum first), a division by "
                 "zero or the log of zero")
-    if e.ndim == 2 and e.shape[0] != e.shape[1] and _close(a, e.T, rt, at):
-        return "your result is the transpose of the expected one: check the order of the axes"
-    if e.ndim == 2 and e.shape[0] == e.shape[1] and not _close(e, e.T, rt, at) and _close(
-            a, e.T, rt, at):
+    if e.ndim == 2 and not _close(e, e.T, rt, at) and _close(a, e.T, rt, at):
         return "your result is the transpose of the expected one: check the order of the axes"
     if e.size and np.any(e != 0) and _close(a, -e, rt, at):
         return "your result has the wrong sign everywhere: check a minus sign"
@@ -58,6 +59,13 @@ def _factor(a: np.ndarray, e: np.ndarray) -> float | None:
     if not np.isfinite(c) or c == 0 or abs(c - 1) < 1e-6:
         return None
     return c
+
+
+def _scalar_like(value: object) -> bool:
+    # Not np.ndim(value): it builds an array from whatever came back (a ragged list raises).
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0
+    return isinstance(value, (int, float, np.number, np.bool_))
 
 
 def _scalar(actual: object, expected: object) -> str | None:
