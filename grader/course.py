@@ -16,7 +16,8 @@ Configuration is data, never code: TOML read into dataclasses. Example::
     cpu_seconds = 60       # CPU time of a worker
     memory_mib = 4096      # address space of a worker
     output_kib = 1024      # printed output, and any file written
-    processes = 256        # processes of the worker's user (when it runs as nobody)
+    processes = 256        # processes of the session's own user (when the grader is root)
+    scratch_mib = 256      # the scratch folder (a tmpfs, where namespaces are available)
 
 An assignment selects exercises for ``grade``, ``release`` and ``batch``; without one they cover
 every exercise of the bank with the bank's own points.
@@ -141,7 +142,7 @@ def load(path: str | Path | None = None) -> Course:
 
 _LIMIT_KEYS = {"call_seconds": ("call_seconds", 1.0), "cpu_seconds": ("cpu_seconds", 1),
                "memory_mib": ("memory_bytes", 2**20), "output_kib": ("output_bytes", 2**10),
-               "processes": ("processes", 1)}
+               "processes": ("processes", 1), "scratch_mib": ("scratch_bytes", 2**20)}
 
 
 def _limits(table: object, path: Path, text: str) -> Limits:

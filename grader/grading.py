@@ -105,16 +105,38 @@ def _frozen_expected(exercise: Exercise, case: Case) -> list[CallResult]:
 # ----------------------------------------------------------------------------- student side
 
 def run_student(worker: Worker, case: Case) -> list[CallResult]:
+    """The student's results for a case. A reply that is not what an honest worker sends
+    (the student's code can write to its socket) ends the worker as a protocol failure."""
     obj, blobs = wire.encode([c.to_wire() for c in case.calls])
     header, out_blobs = worker.request({"op": "run", "calls": obj}, blobs)
-    raw = wire.decode(header["results"], out_blobs)
-    results = [CallResult(value=r.get("value"), raised=r.get("raised"),
-                          mutated=bool(r.get("mutated")),
-                          forbidden=tuple(r.get("forbidden", ())),
-                          seconds=float(r.get("seconds", 0.0))) for r in raw]
+    try:
+        raw = wire.decode(header["results"], out_blobs)
+        if not isinstance(raw, list) or len(raw) > len(case.calls):
+            raise ValueError("a reply with the wrong number of results")
+        results = [_call_result(r) for r in raw]
+    except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        worker.kill()
+        raise WorkerFailure(f"sent back data the grader cannot read: {exc}", "protocol"
+                            ) from None
     while len(results) < len(case.calls):
         results.append(CallResult(missing=True))
     return results
+
+
+def _call_result(entry: object) -> CallResult:
+    if not isinstance(entry, dict):
+        raise ValueError("a result that is not a record")
+    raised = entry.get("raised")
+    if raised is not None:
+        if not (isinstance(raised, dict) and isinstance(raised.get("type"), str)
+                and isinstance(raised.get("message"), str)
+                and isinstance(raised.get("mro"), list)):
+            raise ValueError("an exception record without type, message and mro")
+        raised.setdefault("where", [])
+    return CallResult(value=entry.get("value"), raised=raised,
+                      mutated=bool(entry.get("mutated")),
+                      forbidden=tuple(str(f) for f in entry.get("forbidden", ())),
+                      seconds=float(entry.get("seconds", 0.0)))
 
 
 def _where(raised: dict) -> str:
@@ -202,7 +224,8 @@ def _import_failure(result: ExerciseResult, header: dict, file: Path) -> Exercis
         result.message = (f"{_display(file)}, line {err['line']}: {err['type']}: "
                           f"{err['message']}; fix it and grade again")
     elif err.get("base"):
-        result.message = f"importing {_display(file)} ended the program: {err['message']}"
+        result.message = (f"importing {_display(file)} ended the program: "
+                          f"{err['message'] or err['type']}")
     else:
         result.message = (f"importing {_display(file)} raised {err['type']}: {err['message']}"
                           f"{_where(err)}")
@@ -214,16 +237,19 @@ class Sandboxes:
     """The sandbox sessions of one submission's grading: the student's (all its exercises'
     workers, confined once) and, opened when first needed, the reference's for timing."""
 
-    def __init__(self, submission: Submission, exercises: list[Exercise]) -> None:
+    def __init__(self, submission: Submission, exercises: list[Exercise],
+                 limits: Limits) -> None:
         zyg = zygote()
         if any(e.framework == "torch" for e in exercises):
             zyg.preload(["torch"])  # before the session forks: its workers inherit it
-        self.student: Session = zyg.session(sources=submission.sources())
+        self.limits = limits
+        self.student: Session = zyg.session(sources=submission.sources(), limits=limits)
         self._reference: Session | None = None
 
     def reference(self) -> Session:
         if self._reference is None:
-            self._reference = zygote().session(sources=sorted(SOLUTIONS_DIR.glob("*.py")))
+            self._reference = zygote().session(sources=sorted(SOLUTIONS_DIR.glob("*.py")),
+                                               limits=self.limits)
         return self._reference
 
     def close(self) -> None:
@@ -246,7 +272,7 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
     result.file = _display(file)
     cases, expected = _prepared(exercise, seed, hidden)
     own = sandboxes is None
-    boxes = Sandboxes(submission, [exercise]) if own else sandboxes
+    boxes = Sandboxes(submission, [exercise], limits) if own else sandboxes
     try:
         worker = boxes.student.spawn(_student_config(exercise), limits)
         try:
@@ -269,6 +295,13 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
     return result
 
 
+def _skip_rest(result: ExerciseResult, cases: list[tuple[Check, Case]], why: str) -> None:
+    """The checks that never ran, listed as skipped (they score nothing)."""
+    for check, _ in cases[len(result.checks):]:
+        result.checks.append(CheckResult(check.name, check.points, "skipped",
+                                         hidden=check.hidden, about=check.about, message=why))
+
+
 def _fail_exercise(result: ExerciseResult, message: str) -> None:
     result.status = "error"
     result.message = message
@@ -281,6 +314,7 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
                 cases: list[tuple[Check, Case]], expected: list[list[CallResult]],
                 result: ExerciseResult) -> None:
     func = exercise.functions[0]
+    imported = False
     try:
         header = _import(worker, exercise, module)
         if "error" in header:
@@ -290,6 +324,7 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
             result.message = (f"{_display(file)} does not define "
                               f"{', '.join(header['missing'])}")
             return
+        imported = True
         for index, (check, case) in enumerate(cases):
             actual = run_student(worker, case)
             limit = _limit_hit(actual, worker.limits)
@@ -298,18 +333,21 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
                 return
             base = next((r.raised for r in actual if r.raised and r.raised.get("base")), None)
             if base is not None:
-                _fail_exercise(result, f"{func} ended the program during check '{check.name}': "
-                                       f"{base['message'] if base['type'] == 'SystemExit' else base['type']}")
+                what = base["message"] if base["type"] == "SystemExit" else base["type"]
+                _fail_exercise(result, f"{func} ended the program during check "
+                                       f"'{check.name}': {what}")
+                _skip_rest(result, cases, what)
                 return
             result.checks.append(judge_check(check, Trial(case, actual, expected[index])))
     except WorkerFailure as failure:
-        name = cases[len(result.checks)][0].name if len(result.checks) < len(cases) else ""
-        during = f" during check '{name}'" if name else ""
-        _fail_exercise(result, f"{exercise.id} {failure.cause}{during}")
-        for check, _ in cases[len(result.checks):]:
-            result.checks.append(CheckResult(check.name, check.points, "skipped",
-                                             hidden=check.hidden, about=check.about,
-                                             message=failure.cause))
+        if not imported:
+            _fail_exercise(result, f"{exercise.id} {failure.cause} while importing "
+                                   f"{_display(file)}")
+        else:
+            name = cases[len(result.checks)][0].name if len(result.checks) < len(cases) else ""
+            during = f" during check '{name}'" if name else ""
+            _fail_exercise(result, f"{exercise.id} {failure.cause}{during}")
+        _skip_rest(result, cases, failure.cause)
         return
     _score(exercise, result, file)
 
@@ -365,7 +403,7 @@ def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, limit
             return None
         student_s, reference_s = timing_mod.interleaved(worker, reference, call,
                                                         copy_inputs=mutates)
-    except (timing_mod.TimingFailed, WorkerFailure):
+    except Exception:  # noqa: BLE001 - timing is feedback: a forged or failed one is dropped
         return None
     finally:
         reference.close()
@@ -401,7 +439,7 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     # Start the zygote while this process computes the first references.
     threading.Thread(target=_warm_zygote, args=(exercises,), daemon=True).start()
     results = []
-    boxes = Sandboxes(sub, exercises)
+    boxes = Sandboxes(sub, exercises, limits)
     try:
         for exercise in exercises:
             res = grade_exercise(exercise, sub, seed=seed, limits=limits, hidden=hidden,

@@ -38,6 +38,19 @@ def seconds(value: float) -> str:
     return f"{value * 1e6:.1f} us"
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32) if c != 10}
+_CONTROL[13] = "\\r"
+_CONTROL[9] = "\\t"
+_CONTROL[127] = "\\x7f"
+
+
+def inert(text: object, indent: int = 7) -> str:
+    """Student-made text (messages, output) as it may appear in a terminal report: control
+    characters escaped (no ANSI codes, no carriage returns) and every continuation line
+    indented, so it can never draw a report line of its own."""
+    return str(text).translate(_CONTROL).replace("\n", "\n" + " " * indent)
+
+
 def _environment(color: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -49,6 +62,7 @@ def _environment(color: bool) -> jinja2.Environment:
     )
     env.filters["points"] = points
     env.filters["seconds"] = seconds
+    env.filters["inert"] = inert
 
     def mark(status: str) -> str:
         text, fg = _MARKS.get(status, ("????", "red"))

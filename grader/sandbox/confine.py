@@ -9,12 +9,15 @@ runner. Depending on what the machine allows, it
   network namespace has only a loopback interface, down.
 - builds a new root file system: read-only binds of the system (``/usr``, ``/lib*``, ``/bin``,
   ``/etc``) and of Python's own prefix and site-packages, a minimal ``/dev``, and the worker's
-  scratch folder (read-write, at its own path). The project tree (``solutions/``, the
+  scratch folder at its own path: a tmpfs with a size limit, holding the student's files
+  read-only in ``src/``. The project tree (``solutions/``, the
   bank of hidden checks), other submissions, the gradebook and reports are simply not there;
   ``/tmp`` is a fresh tmpfs that vanishes with the namespace.
-- in the runner (:func:`finish_in_runner`): mounts a ``/proc`` that shows only the namespace's
-  processes, then drops privileges: to ``nobody`` when the grader runs as root, or drops every
-  capability of the user namespace otherwise, with ``no_new_privs`` set.
+- in the session's init (:func:`init_namespace`): mounts a ``/proc`` that shows only the
+  namespace's processes;
+- in each runner (:func:`drop_privileges`): drops privileges before student code runs: to a
+  user of the session's own when the grader runs as root, or drops every capability of the user
+  namespace otherwise, with ``no_new_privs`` set.
 
 Where namespaces are not available the worker still runs in its own process group (killed as a
 whole), under time, CPU, memory and output limits; :func:`probe` says which protections hold.
@@ -50,6 +53,8 @@ PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 SYS_PIVOT_ROOT = 155  # x86_64 and aarch64 differ; resolved in _pivot_root
 NOBODY = 65534
+#: The users sessions run as when the grader is root: one each, drawn from this range.
+SESSION_UIDS = (2**20, 2**30)
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
@@ -194,7 +199,8 @@ def _python_paths() -> list[str]:
     return sorted(p for p in paths if p and os.path.isdir(p))
 
 
-def _build_root(root: str, scratch: str, extra_readonly: list[str]) -> None:
+def _build_root(root: str, scratch: str, scratch_bytes: int, extra_readonly: list[str]
+                ) -> None:
     os.makedirs(root, exist_ok=True)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
     for system in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
@@ -217,7 +223,13 @@ def _build_root(root: str, scratch: str, extra_readonly: list[str]) -> None:
     # /tmp itself) is bound after it, at its own path, so the grader finds the output there.
     os.makedirs(root + "/tmp", exist_ok=True)
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
-    _bind(scratch, root, writable=True)
+    # The scratch folder is a tmpfs of its own, with a size: writing there cannot fill the
+    # grader's disk. The student's files come in read-only from the host's copy.
+    os.makedirs(root + scratch, exist_ok=True)
+    owner = os.stat(scratch)
+    _mount("tmpfs", root + scratch, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={max(scratch_bytes, 2**20)},mode=0755,uid={owner.st_uid},gid={owner.st_gid}")
+    _bind(os.path.join(scratch, "src"), root)
     old = root + "/.old-root"
     os.makedirs(old, exist_ok=True)
     _pivot_root(root, old)
@@ -226,7 +238,8 @@ def _build_root(root: str, scratch: str, extra_readonly: list[str]) -> None:
     os.rmdir("/.old-root")
 
 
-def enter(scratch: str, root: str, *, extra_readonly: list[str] = ()) -> bool:
+def enter(scratch: str, root: str, *, scratch_bytes: int = 256 * 2**20,
+          extra_readonly: list[str] = ()) -> bool:
     """In the supervisor, before forking the runner: the new namespaces and root.
 
     ``root`` is an empty folder (outside ``scratch``) to build the new root in.
@@ -245,7 +258,7 @@ def enter(scratch: str, root: str, *, extra_readonly: list[str] = ()) -> bool:
     else:
         _unshare(flags)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _build_root(root, scratch, list(extra_readonly))
+    _build_root(root, scratch, scratch_bytes, list(extra_readonly))
     return True
 
 
@@ -258,16 +271,23 @@ class _CapData(ctypes.Structure):
                 ("inheritable", ctypes.c_uint32)]
 
 
-def finish_in_runner(confined: bool) -> None:
-    """In the runner (PID 1 of its namespace), before any student code: /proc, then privileges."""
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+def init_namespace(confined: bool) -> None:
+    """In the session's init (PID 1 of the namespace): a /proc that shows only the namespace."""
     if confined:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def drop_privileges(uid: int | None) -> None:
+    """In the runner, before any student code: no way back to privileges. As root, become
+    ``uid`` (a user of the session's own, so limits per user and signals stay within the
+    session); otherwise give up every capability the user namespace granted."""
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if os.getuid() == 0:
+        target = uid if uid is not None else NOBODY
         os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)  # from root to nobody: every capability goes
-    elif confined:
+        os.setresgid(target, target, target)
+        os.setresuid(target, target, target)  # from root to another user: every capability goes
+    else:
         header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
         data = (_CapData * 2)()
         _check(_libc.capset(ctypes.byref(header), data), "capset")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -25,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SandboxError
-from grader.sandbox import wire
+from grader.sandbox import confine, wire
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _OUTPUT_KEEP = 64 * 1024
-NOBODY = 65534
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Limits:
     memory_bytes: int = 4 * 2**30
     output_bytes: int = 2**20
     processes: int = 256
+    scratch_bytes: int = 256 * 2**20
 
     def for_runner(self) -> dict:
         return {"cpu_seconds": self.cpu_seconds, "memory_bytes": self.memory_bytes,
@@ -111,14 +112,15 @@ class Zygote:
             self._recv()
         self._preloaded.update(todo)
 
-    def session(self, *, sources: dict[str, Path] | list[Path] = ()) -> Session:
+    def session(self, *, sources: dict[str, Path] | list[Path] = (),
+                limits: Limits | None = None) -> Session:
         """A new session: the sandbox of one submission (see :class:`Session`)."""
-        return Session(self, sources)
+        return Session(self, sources, (limits or Limits()).scratch_bytes)
 
     def spawn(self, config: dict, limits: Limits, *, sources: dict[str, Path] | list[Path] = ()
               ) -> Worker:
         """A worker in a session of its own, closed with the worker's :meth:`Worker.cleanup`."""
-        sess = self.session(sources=sources)
+        sess = self.session(sources=sources, limits=limits)
         try:
             worker = sess.spawn(config, limits)
         except BaseException:
@@ -162,7 +164,8 @@ class Session:
     ends every process in it and removes its folder.
     """
 
-    def __init__(self, zyg: Zygote, sources: dict[str, Path] | list[Path]) -> None:
+    def __init__(self, zyg: Zygote, sources: dict[str, Path] | list[Path],
+                 scratch_bytes: int = 256 * 2**20) -> None:
         self.base = tempfile.mkdtemp(prefix="grader-")
         self.scratch = os.path.join(self.base, "work")
         self.source_dir = Path(self.scratch) / "src"
@@ -170,17 +173,23 @@ class Session:
         named = sources if isinstance(sources, dict) else {Path(p).name: p for p in sources}
         for name, path in named.items():
             shutil.copyfile(path, self.source_dir / name)
-        if os.geteuid() == 0:  # the workers run as nobody: the scratch must be theirs
+        # As root, the session's workers run as a user of their own: per-user limits, and
+        # signals, then reach only this session's processes. The scratch must be theirs.
+        self.uid = random.SystemRandom().randrange(*confine.SESSION_UIDS) \
+            if os.geteuid() == 0 else None
+        if self.uid is not None:
             os.chmod(self.base, 0o711)  # traversable (not listable) without namespaces
             for folder in (self.scratch, self.source_dir):
-                os.chown(folder, NOBODY, NOBODY)
+                os.chown(folder, self.uid, self.uid)
         os.makedirs(os.path.join(self.base, "root"))
+        os.makedirs(os.path.join(self.base, "out"))
         self._lock = threading.Lock()
         self._count = 0
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             _request(zyg._sock, zyg._lock, {"op": "session", "config": {
-                "scratch": self.scratch, "root": os.path.join(self.base, "root")}},
+                "scratch": self.scratch, "root": os.path.join(self.base, "root"),
+                "scratch_bytes": scratch_bytes}},
                 [theirs.fileno()])
         finally:
             theirs.close()
@@ -203,22 +212,33 @@ class Session:
     def spawn(self, config: dict, limits: Limits) -> Worker:
         """A fresh worker (runner process) in this session."""
         self._count += 1
-        output = os.path.join(self.scratch, f".output-{self._count}")
-        config = {**config, "scratch": self.scratch, "output": output,
+        # The output file lives outside the scratch folder: the worker only gets it open.
+        output = os.path.join(self.base, "out", f"output-{self._count}")
+        out_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        config = {**config, "scratch": self.scratch, "uid": self.uid,
                   "limits": limits.for_runner(),
                   "sys_path": [str(self.source_dir)] + list(config.get("sys_path", []))}
         data_ours, data_theirs = socket.socketpair()
         ctrl_ours, ctrl_theirs = socket.socketpair()
         try:
             _request(self._sock, self._lock, {"op": "spawn", "config": config},
-                     [data_theirs.fileno(), ctrl_theirs.fileno()])
+                     [data_theirs.fileno(), ctrl_theirs.fileno(), out_fd])
         finally:
             data_theirs.close()
             ctrl_theirs.close()
+            os.close(out_fd)
         return Worker(data_ours, ctrl_ours, self.base, output, limits, self.source_dir)
 
     def close(self) -> None:
-        self._sock.close()  # init sees EOF and returns: the namespace and its processes end
+        """End every process of the session, wait until init says they are gone, and remove
+        the session's folder."""
+        try:
+            self._sock.shutdown(socket.SHUT_WR)  # init sees EOF, ends and sweeps everything
+            self._sock.settimeout(10)
+            self._sock.recv(1 << 10)  # {"closed": true}, or EOF if init is gone already
+        except OSError:
+            pass
+        self._sock.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
 

@@ -354,8 +354,8 @@ def apply_limits(limits: dict) -> None:
     if limits.get("cpu_seconds"):
         cpu = int(limits["cpu_seconds"])
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    if limits.get("processes") and os.getuid() == confine.NOBODY:
-        # Counted per user: only meaningful for the dedicated unprivileged user.
+    if limits.get("processes") and os.getuid() >= confine.SESSION_UIDS[0]:
+        # Counted per user: meaningful for the session's own user only.
         resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
     if limits.get("file_bytes"):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
@@ -371,30 +371,31 @@ def wait_for_work(handover: socket.socket) -> None:
         obj, blobs = wire.encode([{"value": np.zeros(3), "mutated": False}])
         wire.decode(obj, blobs)
         _changed(_snapshot((np.zeros(3),), {}))
-        data, fds, _, _ = socket.recv_fds(handover, 1 << 16, 1)
+        data, fds, _, _ = socket.recv_fds(handover, 1 << 16, 2)
         handover.close()
-        if not data or len(fds) != 1:
+        if not data or len(fds) != 2:
             os._exit(0)
         config = json.loads(data)
     except BaseException:  # noqa: BLE001
         os._exit(0)
-    main(fds[0], config)
+    main(fds[0], config, fds[1])
 
 
-def main(data_fd: int, config: dict) -> None:
-    """Entry point of the worker process (forked by the supervisor); never returns."""
+def main(data_fd: int, config: dict, out_fd: int) -> None:
+    """Entry point of the worker process; never returns. ``out_fd`` is the file the grader
+    opened for what the student prints (outside anything the worker can see)."""
     code = 0
     try:
         sock = socket.socket(fileno=data_fd)
         os.chdir(config["scratch"])
-        out = os.open(config["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        os.close(out)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        os.close(out_fd)
         strip = {os.path.realpath(p) for p in config.get("strip_paths", [])}
         sys.path[:] = list(config.get("sys_path", [])) + [
             p for p in sys.path if p and os.path.realpath(p) not in strip]
-        confine.finish_in_runner(False)  # the session's init has confined and dropped already
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # init ignores it; not us
+        confine.drop_privileges(config.get("uid"))
         apply_limits(config.get("limits", {}))
         runner = Runner(sock, config)
         install_forbidden(runner, config.get("forbidden", []))

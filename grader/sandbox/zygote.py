@@ -9,8 +9,8 @@ The grader starts this module once (``python -m grader.sandbox.zygote FD``); it 
   (:mod:`grader.sandbox.confine`: namespaces and a private root where the machine allows) and
   forks the session's *init*, PID 1 of the new PID namespace, which drops privileges and serves
   ``spawn`` requests inside the sandbox.
-- ``spawn {config}`` (to a session's init) with two file descriptors, the worker's data and
-  control channels: fork a *runner* (the process that imports student code,
+- ``spawn {config}`` (to a session's init) with three file descriptors, the worker's data and
+  control channels and the file its output goes to: fork a *runner* (the process that imports student code,
   :mod:`grader.sandbox.runner`) in a process group of its own. Init watches it: when it exits,
   init reports its status on the control channel and kills what is left of its group; when the
   grader asks (or closes the channel), init kills the group at once.
@@ -33,6 +33,9 @@ import sys
 from grader.sandbox import confine
 
 _MAX_REQUEST = 1 << 16
+_ENV_KEEP = {"LANG", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+             "PYTHONDONTWRITEBYTECODE", "PYTHONSAFEPATH", "CUDA_VISIBLE_DEVICES",
+             "GRADER_NO_NAMESPACES"}
 
 
 def _status(status: int) -> dict:
@@ -91,23 +94,23 @@ class Init:
         theirs.close()
         self.spare = (pid, ours)
 
-    def spawn(self, data_fd: int, ctrl_fd: int, config: dict) -> None:
+    def spawn(self, data_fd: int, ctrl_fd: int, out_fd: int, config: dict) -> None:
         if self.spare is None:
             self._fork_spare()
         pid, handover = self.spare
         self.spare = None
         try:
-            socket.send_fds(handover, [json.dumps(config).encode()], [data_fd])
+            socket.send_fds(handover, [json.dumps(config).encode()], [data_fd, out_fd])
         except OSError:  # the spare died: the runner's death is reported as usual
             pass
         handover.close()
         os.close(data_fd)
+        os.close(out_fd)
         ctrl = socket.socket(fileno=ctrl_fd)
         pidfd = os.pidfd_open(pid)
         self.by_pidfd[pidfd] = (pid, ctrl)
         self.by_ctrl[ctrl] = pidfd
         self.sock.send(json.dumps({"runner": pid}).encode())
-        self._fork_spare()
 
     def end(self, pidfd: int, report: bool) -> None:
         """The runner exited (``report`` its status) or must end now; either way its group
@@ -126,6 +129,10 @@ class Init:
         ctrl.close()
         os.close(pidfd)
         self.sweep()
+        if not self.by_pidfd and self.spare is None:
+            # Only now, with no student code running in the session, can the next runner be
+            # forked ahead: a spare alive next to student code could be signalled by it.
+            self._fork_spare()
 
     def sweep(self) -> None:
         """Kill and reap every child that is not a live runner, until none is left."""
@@ -149,14 +156,15 @@ class Init:
                     pass
 
     def serve(self) -> None:
+        self._fork_spare()
         while True:
             ready, _, _ = select.select([self.sock, *self.by_ctrl, *self.by_pidfd], [], [])
-            for item in ready:
+            # Ends of runners first: a runner the grader has let go is gone before the next
+            # spawn request is served.
+            for item in sorted(ready, key=lambda r: r is self.sock):
                 if item is self.sock:
                     if not self._request():
-                        for pidfd in list(self.by_pidfd):
-                            self.end(pidfd, report=False)
-                        self.sweep()
+                        self.close()
                         return
                 elif isinstance(item, int):
                     if item in self.by_pidfd:
@@ -164,15 +172,29 @@ class Init:
                 elif item in self.by_ctrl:
                     self.end(self.by_ctrl[item], report=False)  # "kill" or the grader left
 
+    def close(self) -> None:
+        """The grader is done with the session: end everything, then say so."""
+        for pidfd in list(self.by_pidfd):
+            self.end(pidfd, report=False)
+        if self.spare is not None:
+            _killpg(self.spare[0])
+            self.spare[1].close()
+            self.spare = None
+        self.sweep()
+        try:
+            self.sock.send(b'{"closed": true}')
+        except OSError:
+            pass
+
     def _request(self) -> bool:
         try:
-            data, fds, _, _ = socket.recv_fds(self.sock, _MAX_REQUEST, 2)
+            data, fds, _, _ = socket.recv_fds(self.sock, _MAX_REQUEST, 3)
         except OSError:
             return False
         if not data:
             return False
         request = json.loads(data)
-        self.spawn(fds[0], fds[1], request["config"])
+        self.spawn(fds[0], fds[1], fds[2], request["config"])
         return True
 
 
@@ -181,8 +203,12 @@ def session(sock: socket.socket, config: dict) -> None:
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # Student code may signal its init: Python's KeyboardInterrupt handler must not be
+        # there to end it (a PID namespace's init only ignores signals it has no handler for).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            confined = confine.enter(config["scratch"], config["root"])
+            confined = confine.enter(config["scratch"], config["root"],
+                                     scratch_bytes=config["scratch_bytes"])
         except OSError as exc:  # fail closed: no worker rather than an unconfined one
             sock.send(json.dumps({"error": f"the sandbox could not confine the worker: "
                                            f"{exc}"}).encode())
@@ -190,9 +216,9 @@ def session(sock: socket.socket, config: dict) -> None:
         pid = os.fork()
         if pid == 0:
             try:
-                confine.finish_in_runner(confined)
+                confine.init_namespace(confined)
             except OSError as exc:
-                sock.send(json.dumps({"error": f"the sandbox could not drop privileges: "
+                sock.send(json.dumps({"error": f"the sandbox could not mount /proc: "
                                                f"{exc}"}).encode())
                 os._exit(1)
             sock.send(json.dumps({"ready": True, "confined": confined}).encode())
@@ -239,6 +265,11 @@ def main() -> None:
 
     from grader.sandbox import runner  # noqa: F401
 
+    # Student code sees only what it needs of the environment (no secrets, no paths of the
+    # grader's tree): the grader's variables end here.
+    keep = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("LC_")}
+    os.environ.clear()
+    os.environ.update(keep, PATH="/usr/local/bin:/usr/bin:/bin", HOME="/tmp")
     # Objects that exist now are never collected in the children: the collector then does not
     # touch (and copy) every page a fork shares with this process.
     gc.freeze()
