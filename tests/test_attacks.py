@@ -348,7 +348,9 @@ TABLE: dict[str, tuple[Expect, Limits | None, tuple]] = {
         r"blocked reading the bank: FileNotFoundError", r"modules in memory: none",
         r"grader objects in memory: none")), None, (needs_namespaces,)),
     "write_outside": (Expect("passed", MAX, r"all 5 checks passed", output=(
-        r"blocked \S+/solutions/atk\w+: PermissionError", r"blocked /etc/atk\w+: OSError")),
+        # Under /tmp (a clone there) the write lands in the sandbox's own /tmp and vanishes.
+        r"(blocked \S+/solutions/atk\w+: PermissionError|wrote /tmp/\S+/solutions/atk\w+)",
+        r"blocked /etc/atk\w+: OSError")),
         None, (needs_namespaces,)),
     "proc_snooping": (Expect("passed", MAX, r"all 5 checks passed", output=(
         # init, this runner (and init's spare runner): nothing of the grader's machine

@@ -208,8 +208,6 @@ def _build_root(root: str, scratch: str, scratch_bytes: int, extra_readonly: lis
             os.symlink(os.readlink(system), root + system)
         else:
             _bind(system, root)
-    for path in _python_paths() + list(extra_readonly):
-        _bind(path, root)
     os.makedirs(root + "/dev", exist_ok=True)
     for dev in ("null", "zero", "full", "random", "urandom"):
         _bind(f"/dev/{dev}", root, writable=True)
@@ -223,6 +221,13 @@ def _build_root(root: str, scratch: str, scratch_bytes: int, extra_readonly: lis
     # /tmp itself) is bound after it, at its own path, so the grader finds the output there.
     os.makedirs(root + "/tmp", exist_ok=True)
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+    # Python and its packages after /tmp: a virtual environment may live under /tmp itself.
+    for path in _python_paths() + list(extra_readonly):
+        _bind(path, root)
+    # An installed (not editable) grader sits in site-packages: its bank of checks stays out.
+    bank = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bank")
+    if os.path.isdir(root + bank):
+        _mount("tmpfs", root + bank, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k")
     # The scratch folder is a tmpfs of its own, with a size: writing there cannot fill the
     # grader's disk. The student's files come in read-only from the host's copy.
     os.makedirs(root + scratch, exist_ok=True)

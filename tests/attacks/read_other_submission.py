@@ -1,6 +1,6 @@
 """See and reach: reads another student's files: the original folder of a submission in the
 same class, and the copy a concurrently open sandbox session made of it; lists /tmp for other
-sandboxes. Prints what it finds; dot answers correctly. Expected: full marks, nothing found."""
+sandboxes (grader-*). Prints what it finds; dot answers correctly. Expected: full marks, nothing found."""
 import os
 
 import numpy as np
@@ -19,6 +19,9 @@ def dot(u, v):
             except OSError as exc:
                 print(f"blocked {path}: {type(exc).__name__}")
         own = os.path.basename(os.path.dirname(os.getcwd()))
-        others = [name for name in os.listdir("/tmp") if name != own]
+        # Sandbox folders are /tmp/grader-*; what else is there (a virtual environment under
+        # /tmp, shown read-only) is not another student's.
+        others = [name for name in os.listdir("/tmp") if name != own
+                  and name.startswith("grader")]
         print(f"other sandboxes in /tmp: {others if others else 'none'}")
     return float(np.dot(u, v))
