@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader import __version__, class_report, exports, intake
+from grader import __version__, class_report, devices, exports, intake
 from grader.catalog import Exercise, select
 from grader.errors import GraderError
 from grader.gradebook import Gradebook, config_fingerprint
@@ -56,14 +56,15 @@ class BatchSummary:
 
 
 def _grade_one(item: intake.Intake, exercises: list[Exercise], seed: int, limits: Limits,
-               time_it: bool) -> tuple[GradeResult | None, str | None, bool, float]:
+               time_it: bool, device: str
+               ) -> tuple[GradeResult | None, str | None, bool, float]:
     """(result, error, grader_failed, seconds) for one student; never raises."""
     start = time.monotonic()
     if item.error is not None:
         return None, item.error, False, 0.0
     try:
         result = grade(submission=item.submission, exercises=exercises, seed=seed,
-                       limits=limits, time_it=time_it)
+                       limits=limits, time_it=time_it, device=device)
     except GraderError as exc:
         return None, exc.format_message(), False, time.monotonic() - start
     except Exception as exc:  # noqa: BLE001 - a grader bug costs this row, not the batch
@@ -96,6 +97,7 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
     out.mkdir(parents=True, exist_ok=True)
     exercises = list(exercises) if exercises is not None else select(())
     limits = limits or Limits()
+    device = devices.resolve(device)
     items = intake.discover(Path(submissions_dir), workdir=out / "_unpacked")
     if student is not None:
         items = [i for i in items if i.student == student]
@@ -103,7 +105,7 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
             raise GraderError(f"no submission for student {student!r} in {submissions_dir}")
     book = Gradebook(out / GRADEBOOK)
     # Points, visibility and limits change verdicts too: a change regrades.
-    config = config_fingerprint(exercises, limits, time_it)
+    config = config_fingerprint(exercises, limits, time_it, device)
     summary = BatchSummary(out)
     todo = []
     for item in items:
@@ -114,7 +116,7 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
             todo.append(item)
     workers = max(1, workers or os.cpu_count() or 1)
     with futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = {pool.submit(_grade_one, item, exercises, seed, limits, time_it): item
+        pending = {pool.submit(_grade_one, item, exercises, seed, limits, time_it, device): item
                    for item in todo}
         try:
             for done in futures.as_completed(pending):

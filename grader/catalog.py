@@ -41,11 +41,18 @@ class Call:
     ``(0,)`` for ``out`` of ``(out, cache)``); ``send=False`` sends nothing back.
     """
 
-    func: str
+    func: Any  # a function's name in the module under test, or a wire.Fn the check runs
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     pick: tuple = ()
     send: bool = True
+
+    @property
+    def name(self) -> str:
+        """How feedback names the call: the function's name, or the check's code's label."""
+        if isinstance(self.func, str):
+            return self.func
+        return getattr(self.func, "label", "") or "the check's code"
 
     def to_wire(self) -> dict:
         return {"func": self.func, "args": tuple(self.args), "kwargs": dict(self.kwargs),

@@ -29,6 +29,10 @@ def main() -> None:
 ASSIGNMENT = click.option("--assignment", "-a", default=None, metavar="NAME",
                           help="Only the exercises of this assignment of the course file, with "
                                "its points.")
+DEVICE = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+                      show_default=True,
+                      help="Where torch exercises' inputs live (auto: cuda when this machine has "
+                           "an NVIDIA GPU). NumPy exercises always run on the CPU.")
 COURSE = click.option("--course", type=click.Path(dir_okay=False), default=None,
                       help="The course file. [default: course.toml of the project]")
 
@@ -51,12 +55,13 @@ COURSE = click.option("--course", type=click.Path(dir_okay=False), default=None,
 @click.option("--verbose", "-v", is_flag=True, help="List every check, passed ones too.")
 @click.option("--fail-under", type=float, default=None,
               help="Exit with code 1 when the total score is below this.")
+@DEVICE
 @ASSIGNMENT
 @COURSE
 def grade_cmd(exercise_ids: tuple[str, ...], submission: str | None, json_path: str | None,
               html_path: str | None, seed: int, public_only: bool, no_timing: bool,
-              timeout: float, verbose: bool, fail_under: float | None, assignment: str | None,
-              course: str | None) -> None:
+              timeout: float, verbose: bool, fail_under: float | None, device: str,
+              assignment: str | None, course: str | None) -> None:
     """Grade your exercises: all of them, or the EXERCISE ids (linalg.dot) or TOPICs (linalg).
 
     \b
@@ -72,8 +77,7 @@ def grade_cmd(exercise_ids: tuple[str, ...], submission: str | None, json_path: 
     chosen = course_mod.exercises_for(assignment, exercise_ids, course_path=course)
     result = grading.grade(submission=submission, ids=exercise_ids, exercises=chosen, seed=seed,
                            limits=course_mod.limits(course, call_seconds=timeout),
-                           hidden=not public_only,
-                           time_it=not no_timing)
+                           hidden=not public_only, time_it=not no_timing, device=device)
     click.echo(report.render_terminal(result, color=sys.stdout.isatty(), verbose=verbose),
                nl=False)
     if json_path:
@@ -86,14 +90,15 @@ def grade_cmd(exercise_ids: tuple[str, ...], submission: str | None, json_path: 
 
 @main.command("list", context_settings=CONTEXT)
 def list_cmd() -> None:
-    """List the exercises: id, points, framework, functions to write."""
+    """List the exercises: topic, id, points, framework, checks, functions to write."""
     from grader.catalog import catalog
 
+    click.echo(f"{'topic':12} {'exercise':32} {'points':>6}  {'framework':9}  "
+               f"{'checks (public/hidden)':22}  functions")
     for ex in catalog().values():
         public = sum(1 for c in ex.checks if not c.hidden)
-        click.echo(f"{ex.id:28} {ex.max_score:5g} pts  {ex.framework:6} "
-                   f"{public} public / {len(ex.checks) - public} hidden checks  "
-                   f"{', '.join(ex.functions)}")
+        click.echo(f"{ex.topic:12} {ex.id:32} {ex.max_score:6g}  {ex.framework:9}  "
+                   f"{f'{public} / {len(ex.checks) - public}':22}  {', '.join(ex.functions)}")
 
 
 @main.command("batch", context_settings=CONTEXT)
@@ -112,9 +117,10 @@ def list_cmd() -> None:
 @click.option("--timeout", type=float, default=None,
               help="Seconds allowed for each check's calls. [default: the course file's "
                    "limits.call_seconds, 10]")
+@DEVICE
 def batch_cmd(submissions_dir: str, out_dir: str, workers: int | None, assignment: str | None,
               course: str | None, regrade: bool, student: str | None, seed: int, timing: bool,
-              timeout: float) -> None:
+              timeout: float, device: str) -> None:
     """Grade a class: every submission in SUBMISSIONS_DIR, hidden checks included.
 
     \b
@@ -144,7 +150,7 @@ def batch_cmd(submissions_dir: str, out_dir: str, workers: int | None, assignmen
                             exercises=chosen, seed=seed,
                             limits=course_mod.limits(course, call_seconds=timeout),
                             regrade=regrade, student=student, time_it=timing,
-                            progress=progress)
+                            device=device, progress=progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -222,7 +222,7 @@ def result_from_dict(data: dict) -> GradeResult:
     return GradeResult(submission=data["submission"], seed=data["seed"],
                        grader_version=data["grader_version"], exercises=exercises,
                        protections=data.get("protections", ""),
-                       notes=list(data.get("notes", ())))
+                       notes=list(data.get("notes", ())), device=data.get("device", "cpu"))
 
 
 # ----------------------------------------------------------------------------- the gradebook

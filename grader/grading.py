@@ -8,6 +8,7 @@ fresh worker; judge each check here; time student against reference; score, fail
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import threading
 import warnings
@@ -17,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader import __version__, frozen
+from grader import __version__, devices, frozen
 from grader.catalog import (ROOT, SOLUTIONS_DIR, Case, Check, Exercise, reference_module,
                             select)
 from grader.judges import CallResult, StudentRaised, Trial
@@ -36,18 +37,27 @@ def _reference(topic: str) -> ModuleType:
 
 # ----------------------------------------------------------------------------- reference side
 
-def _resolve(value: Any, outputs: list[Any]) -> Any:
+def _resolve(value: Any, outputs: list[Any], module: ModuleType) -> Any:
+    """A call's argument as the reference takes it: earlier results, tensors (on the CPU: this
+    process never initialises CUDA), the check's functions."""
     if isinstance(value, wire.Out):
         result = outputs[value.call]
         for key in value.path:
             result = result[key]
         return result
+    if isinstance(value, wire.TensorInput):
+        import torch  # only torch exercises have tensor inputs
+
+        tensor = torch.as_tensor(value.array, dtype=getattr(torch, value.dtype))
+        return tensor.requires_grad_(value.requires_grad)
+    if isinstance(value, wire.Fn):
+        return wire.build_function(value, module)
     if isinstance(value, tuple):
-        return tuple(_resolve(v, outputs) for v in value)
+        return tuple(_resolve(v, outputs, module) for v in value)
     if isinstance(value, list):
-        return [_resolve(v, outputs) for v in value]
+        return [_resolve(v, outputs, module) for v in value]
     if isinstance(value, dict):
-        return {k: _resolve(v, outputs) for k, v in value.items()}
+        return {k: _resolve(v, outputs, module) for k, v in value.items()}
     return value
 
 
@@ -56,10 +66,12 @@ def run_reference(module: ModuleType, case: Case) -> list[CallResult]:
     outputs: list[Any] = []
     results: list[CallResult] = []
     for call in case.calls:
-        args = _resolve(copy.deepcopy(call.args), outputs)
-        kwargs = _resolve(copy.deepcopy(dict(call.kwargs)), outputs)
+        args = _resolve(copy.deepcopy(call.args), outputs, module)
+        kwargs = _resolve(copy.deepcopy(dict(call.kwargs)), outputs, module)
+        func = _resolve(call.func, outputs, module) if isinstance(call.func, wire.Fn) else (
+            getattr(module, call.func))
         try:
-            value = getattr(module, call.func)(*args, **kwargs)
+            value = func(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - an expected exception (e.g. ValueError)
             outputs.append(None)
             results.append(CallResult(raised={"type": type(exc).__name__,
@@ -104,10 +116,11 @@ def _frozen_expected(exercise: Exercise, case: Case) -> list[CallResult]:
 
 # ----------------------------------------------------------------------------- student side
 
-def run_student(worker: Worker, case: Case) -> list[CallResult]:
-    """The student's results for a case. A reply that is not what an honest worker sends
-    (the student's code can write to its socket) ends the worker as a protocol failure."""
-    obj, blobs = wire.encode([c.to_wire() for c in case.calls])
+def run_student(worker: Worker, case: Case, device: str = "cpu") -> list[CallResult]:
+    """The student's results for a case, its tensors on ``device``. A reply that is not what
+    an honest worker sends (the student's code can write to its socket) ends the worker as a
+    protocol failure."""
+    obj, blobs = wire.encode([devices.place(c.to_wire(), device) for c in case.calls])
     header, out_blobs = worker.request({"op": "run", "calls": obj}, blobs)
     try:
         raw = wire.decode(header["results"], out_blobs)
@@ -207,8 +220,9 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _student_config(exercise: Exercise) -> dict:
-    return {"forbidden": list(exercise.forbidden), "strip_paths": [str(ROOT)]}
+def _student_config(exercise: Exercise, device: str) -> dict:
+    return {"forbidden": list(exercise.forbidden), "strip_paths": [str(ROOT)],
+            "device": device if exercise.framework == "torch" else "cpu"}
 
 
 def _import(worker: Worker, exercise: Exercise, name: str) -> dict:
@@ -260,8 +274,9 @@ class Sandboxes:
 
 def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
                    limits: Limits = Limits(), hidden: bool = True, time_it: bool = True,
-                   sandboxes: Sandboxes | None = None) -> ExerciseResult:
-    """Grade one exercise of one submission (in ``sandboxes``, or in sessions of its own)."""
+                   sandboxes: Sandboxes | None = None, device: str = "cpu") -> ExerciseResult:
+    """Grade one exercise of one submission (in ``sandboxes``, or in sessions of its own);
+    ``device`` is a resolved grading device (:func:`grader.devices.resolve`)."""
     checks = [c for c in exercise.checks if hidden or not c.hidden]
     result = ExerciseResult(exercise.id, exercise.title, float(sum(c.points for c in checks)),
                             "missing")
@@ -271,17 +286,21 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
         return result
     result.file = _display(file)
     cases, expected = _prepared(exercise, seed, hidden)
+    if device != "cpu":
+        expected = [[dataclasses.replace(r, value=devices.relabel(r.value, device)) for r in rs]
+                    for rs in expected]
     own = sandboxes is None
     boxes = Sandboxes(submission, [exercise], limits) if own else sandboxes
     try:
-        worker = boxes.student.spawn(_student_config(exercise), limits)
+        worker = boxes.student.spawn(_student_config(exercise, device), limits)
         try:
             _run_checks(exercise, worker, file, submission.module_name(exercise), cases,
-                        expected, result)
+                        expected, result, device)
             if time_it and exercise.timing is not None and result.status in (
                     "passed", "partial", "failed"):
                 mutates = any(c.mutated for c in result.checks)
-                result.timing = _time(exercise, worker, boxes, seed, limits, mutates)
+                result.timing = _time(exercise, worker, boxes, seed, limits, mutates,
+                                      device)
         finally:
             worker.close()
             result.output, result.output_truncated = worker.output()
@@ -312,7 +331,7 @@ def _fail_exercise(result: ExerciseResult, message: str) -> None:
 
 def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
                 cases: list[tuple[Check, Case]], expected: list[list[CallResult]],
-                result: ExerciseResult) -> None:
+                result: ExerciseResult, device: str) -> None:
     func = exercise.functions[0]
     imported = False
     try:
@@ -326,7 +345,7 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
             return
         imported = True
         for index, (check, case) in enumerate(cases):
-            actual = run_student(worker, case)
+            actual = run_student(worker, case, device)
             limit = _limit_hit(actual, worker.limits)
             if limit is not None:
                 _fail_exercise(result, f"{exercise.id} {limit} during check '{check.name}'")
@@ -390,13 +409,16 @@ def _score(exercise: Exercise, result: ExerciseResult, file: Path) -> None:
 
 
 def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, limits: Limits,
-          mutates: bool) -> TimingResult | None:
+          mutates: bool, device: str) -> TimingResult | None:
     spec = exercise.timing
     call = spec.build(exercise.check_rng(exercise.checks[0], seed + 1))
+    call = dataclasses.replace(call, args=devices.place(call.args, device),
+                               kwargs=devices.place(dict(call.kwargs), device))
     ref_file = SOLUTIONS_DIR / f"{exercise.topic}.py"
     if not ref_file.is_file():
         return None  # the student bundle has no reference to time against
-    reference = boxes.reference().spawn({}, limits)
+    reference = boxes.reference().spawn(
+        {"device": device if exercise.framework == "torch" else "cpu"}, limits)
     try:
         header = _import(reference, exercise, exercise.topic)
         if "error" in header:
@@ -425,13 +447,15 @@ def _warm_zygote(exercises: list[Exercise]) -> None:
 
 def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[str] = (),
           exercises: list[Exercise] | None = None, seed: int = 0, limits: Limits | None = None,
-          hidden: bool = True, time_it: bool = True,
+          hidden: bool = True, time_it: bool = True, device: str = "cpu",
           progress: Callable[[ExerciseResult], None] | None = None) -> GradeResult:
     """Grade a submission (default: ``./exercises``).
 
     The exercises are ``exercises`` when given (an assignment's, see :mod:`grader.course`),
-    else those selected by ``ids`` (ids or topics; every exercise when empty).
+    else those selected by ``ids`` (ids or topics; every exercise when empty). Torch exercises'
+    inputs go to ``device`` (``cpu``, ``cuda`` or ``auto``, see :mod:`grader.devices`).
     """
+    device = devices.resolve(device)
     exercises = list(exercises) if exercises is not None else select(ids)
     sub = locate(submission)
     confine.protect_grader()
@@ -443,7 +467,7 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     try:
         for exercise in exercises:
             res = grade_exercise(exercise, sub, seed=seed, limits=limits, hidden=hidden,
-                                 time_it=time_it, sandboxes=boxes)
+                                 time_it=time_it, sandboxes=boxes, device=device)
             results.append(res)
             if progress is not None:
                 progress(res)
@@ -455,4 +479,4 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
                      "run when your submission is graded, and speed is compared with the "
                      "reference there.")
     return GradeResult(_display(sub.path), seed, __version__, results, zygote().protections,
-                       notes)
+                       notes, device=device)

@@ -55,7 +55,7 @@ class Trial:
         """The student's value of a call; raises :class:`StudentRaised` when there is none."""
         result = self.actual[call]
         if result.raised is not None or result.missing:
-            raise StudentRaised(self.case.calls[call].func, result)
+            raise StudentRaised(self.case.calls[call].name, result)
         return result.value
 
     def want(self, call: int = -1) -> Any:
@@ -67,7 +67,7 @@ class Trial:
         return result.value
 
     def func(self, call: int = -1) -> str:
-        return self.case.calls[call].func
+        return self.case.calls[call].name
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class GradeResult:
     exercises: list[ExerciseResult]
     protections: str = ""
     notes: list[str] = field(default_factory=list)
+    device: str = "cpu"  # where torch exercises' inputs lived
 
     @property
     def score(self) -> float:
@@ -84,6 +85,7 @@ class GradeResult:
             "schema": 1,
             "grader_version": self.grader_version,
             "seed": self.seed,
+            "device": self.device,
             "submission": self.submission,
             "score": self.score,
             "max_score": self.max_score,

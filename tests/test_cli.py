@@ -35,7 +35,7 @@ def reference_dir(write_submission):
 def test_grade_prints_one_line_per_exercise_and_the_total(cli, reference_dir):
     result = cli("grade", "linalg.dot", "-s", str(reference_dir), "--no-timing")
     assert result.exit_code == 0
-    assert result.output == (f"Grading {reference_dir}  (seed 0, grader 0.1.0)\n"
+    assert result.output == (f"Grading {reference_dir}  (seed 0, device cpu, grader 0.1.0)\n"
                              "PASS linalg.dot                   4 / 4  Dot product\n"
                              "\n"
                              "Total: 4 / 4\n")
@@ -145,8 +145,10 @@ def test_list_shows_linalg_dot(cli):
     result = cli("list")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert len(lines) == len(catalog())
-    assert "linalg.dot                       4 pts  numpy  2 public / 3 hidden checks  dot" in lines
+    assert len(lines) == len(catalog()) + 1
+    assert lines[0].split() == ["topic", "exercise", "points", "framework", "checks",
+                                "(public/hidden)", "functions"]
+    assert lines[1].split() == ["linalg", "linalg.dot", "4", "numpy", "2", "/", "3", "dot"]
 
 
 @pytest.mark.parametrize("args, texts", [
@@ -159,7 +161,7 @@ def test_list_shows_linalg_dot(cli):
                            "--json FILE", "--html FILE", "--fail-under FLOAT",
                            "--timeout FLOAT", "[default: 0]"]),
     (["list", "--help"], ["Usage: main list [OPTIONS]",
-                          "List the exercises: id, points, framework, functions to write."]),
+                          "List the exercises: topic, id, points, framework, checks, functions to write."]),
 ], ids=["main", "short_option", "grade", "list"])
 def test_help_texts(cli, args, texts):
     result = cli(*args)

@@ -482,3 +482,46 @@ def test_the_search_finds_an_expected_value_that_does_reach_the_worker(grade_dot
         ("small", "passed"), ("length_1000", "passed"), ("length_mismatch", "failed"),
         ("empty", "failed"), ("integers", "failed")]
     assert result.output.splitlines()[:2] == ["found the answer outside dot"] * 2
+
+
+# ----------------------------------------------------------------------------- check functions
+
+def _apply_case(rng: np.random.Generator) -> Case:
+    from grader.sandbox.wire import Fn
+    x = float(rng.integers(1, 9))
+    return Case((Call("apply", (Fn("lambda t: twice(t) + 1"), x)),
+                 Call(Fn("def f(t):\n    return apply(lambda s: s * s, t)",
+                         label="the check's apply(s -> s^2)"), (x,))),
+                "a function and a number")
+
+
+APPLY = Exercise(id="extra.apply", title="Apply", functions=("apply",),
+                 checks=(Check("both", _apply_case, matches(call=0), points=1.0),
+                         Check("squared", _apply_case, matches(call=1), points=1.0)))
+
+
+def test_functions_from_the_bank_run_with_the_students_names_in_scope(write_submission,
+                                                                      monkeypatch, tmp_path):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    reference = EXTRA_SOURCE + "\n\ndef apply(f, x):\n    return f(x)\n"
+    (solutions / "extra.py").write_text(reference)
+    monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", solutions)
+    grading._reference.cache_clear()
+    grading._prepared.cache_clear()
+    # The student's twice is wrong: the bank's function sees the student's twice, the
+    # reference's sees the reference's, so the first check fails and the second passes.
+    student = ("def twice(x):\n    return 3 * x\n\n"
+               "def apply(f, x):\n    return f(x)\n")
+    folder = write_submission({"extra.py": student})
+    try:
+        result = grading.grade(submission=folder, exercises=[APPLY], time_it=False).exercises[0]
+    finally:
+        grading._reference.cache_clear()
+        grading._prepared.cache_clear()
+    both, squared = result.checks
+    assert (result.status, result.score) == ("partial", 1.0)
+    assert (both.status, both.message) == (
+        "failed", "apply for a function and a number: got 22, expected 15 (abs diff 7, rel diff "
+                  "0.466667; rtol=1e-07, atol=1e-10)")
+    assert (squared.status, squared.score) == ("passed", 1.0)

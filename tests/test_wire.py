@@ -10,6 +10,7 @@ import math
 import pickle
 import socket
 import struct
+import types
 
 import numpy as np
 import pytest
@@ -335,3 +336,23 @@ def test_a_peer_that_leaves_mid_message_raises_eof():
     head = json.dumps({"h": {}, "b": [100]}).encode()
     with pytest.raises(EOFError, match="the other side closed the connection"):
         _raw(head, b"short")
+
+
+def test_a_check_function_travels_as_source_and_only_the_worker_builds_it():
+    fn = wire.Fn("lambda x: 2 * x", label="the check's f")
+    obj, blobs = wire.encode([fn, 3])
+    assert obj == [{"$F": "lambda x: 2 * x"}, 3]
+    built = wire.decode(obj, blobs, make_function=lambda spec: ("built", spec.source))
+    assert built == [("built", "lambda x: 2 * x"), 3]
+    # The grader decodes without make_function: a function a worker sent back is refused.
+    with pytest.raises(wire.WireError, match=r"a function in the message \(only the grader "
+                                             r"sends functions\)"):
+        wire.decode(obj, blobs)
+
+
+@pytest.mark.parametrize("source", ["lambda x: scale(x) + np.pi", "def f(x):\n    y = scale(x)\n"
+                                    "    return y + math.pi"], ids=["expression", "statements"])
+def test_build_function_sees_the_module_names_np_and_math(source):
+    module = types.SimpleNamespace(scale=lambda x: 10 * x)
+    f = wire.build_function(wire.Fn(source), module)
+    assert f(2.0) == pytest.approx(20.0 + np.pi, rel=1e-15)

@@ -276,7 +276,7 @@ def _judge_run(mistakes: tuple[Mistake, ...], lr: float = 1e-3) -> Callable[[Tri
                 break
             if result.raised is not None:
                 failure = Verdict(False, f"{_label(trial.case, i)}{note}: "
-                                         f"{describe_raise(call.func, result.raised)}",
+                                         f"{describe_raise(call.name, result.raised)}",
                                   _raise_hint(call, result.raised))
                 break
             if call.send:

@@ -42,10 +42,12 @@ class Limits:
     output_bytes: int = 2**20
     processes: int = 256
     scratch_bytes: int = 256 * 2**20
+    gpu_memory_bytes: int = 4 * 2**30  # torch's CUDA allocator, per worker
 
     def for_runner(self) -> dict:
         return {"cpu_seconds": self.cpu_seconds, "memory_bytes": self.memory_bytes,
-                "file_bytes": self.output_bytes, "processes": self.processes}
+                "file_bytes": self.output_bytes, "processes": self.processes,
+                "gpu_memory_bytes": self.gpu_memory_bytes}
 
 
 class WorkerFailure(Exception):

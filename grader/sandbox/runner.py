@@ -51,6 +51,8 @@ class Runner:
         self.forbidden_used: list[str] = []
         self.timed_call: dict | None = None
         self.source_dirs = [os.path.realpath(p) for p in config.get("sys_path", [])]
+        self.gpu_memory_bytes = int(config.get("limits", {}).get("gpu_memory_bytes", 2**32))
+        self.gpu_limited = False
 
     # ------------------------------------------------------------------ dispatch
     def serve(self) -> None:
@@ -90,14 +92,32 @@ class Runner:
         self.reply({"ok": True, "missing": missing})
 
     # ------------------------------------------------------------------ calls
-    def function(self, name: str) -> Any:
-        return getattr(self.module, name)
+    def function(self, name: Any) -> Any:
+        """A function of the module under test by name, or the check's own (built from a Fn)."""
+        return getattr(self.module, name) if isinstance(name, str) else name
+
+    def make_function(self, spec: wire.Fn) -> Any:
+        return wire.build_function(spec, self.module)
 
     def make_tensor(self, spec: wire.TensorInput) -> Any:
         import torch  # only torch exercises send tensors
 
+        if spec.device.startswith("cuda") and not self.gpu_limited:
+            self.limit_gpu(torch, spec.device)
         tensor = torch.as_tensor(spec.array, dtype=getattr(torch, spec.dtype), device=spec.device)
         return tensor.requires_grad_(spec.requires_grad)
+
+    def limit_gpu(self, torch: Any, device: str) -> None:
+        """This worker's share of the GPU: torch's caching allocator refuses (an out-of-memory
+        error the student sees) past ``gpu_memory_bytes``. CUDA starts here, in the worker,
+        never in a process that forks later."""
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"the grader asked for {device}, but CUDA is not available in "
+                               "the worker")
+        total = torch.cuda.get_device_properties(device).total_memory
+        share = min(1.0, self.gpu_memory_bytes / total)
+        torch.cuda.set_per_process_memory_fraction(share, device)
+        self.gpu_limited = True
 
     def resolve(self, value: Any, outputs: list[Any]) -> Any:
         if isinstance(value, wire.Out):
@@ -114,7 +134,8 @@ class Runner:
         return value
 
     def do_run(self, header: dict, blobs: list[bytes]) -> None:
-        calls = wire.decode(header["calls"], blobs, make_tensor=self.make_tensor)
+        calls = wire.decode(header["calls"], blobs, make_tensor=self.make_tensor,
+                            make_function=self.make_function)
         outputs: list[Any] = []
         results: list[dict] = []
         enc = wire.Encoder()  # one blob table; each value is encoded as soon as it is made
@@ -155,7 +176,8 @@ class Runner:
 
     def do_time(self, header: dict, blobs: list[bytes]) -> None:
         if "call" in header:  # later rounds reuse it: large inputs cross the wire once
-            self.timed_call = wire.decode(header["call"], blobs, make_tensor=self.make_tensor)
+            self.timed_call = wire.decode(header["call"], blobs, make_tensor=self.make_tensor,
+                                          make_function=self.make_function)
         call = self.timed_call
         func = self.function(call["func"])
         budget, max_reps = float(header["budget"]), int(header["max_reps"])
@@ -347,10 +369,16 @@ def install_forbidden(runner: Runner, names: list[str]) -> None:
 
 # ---------------------------------------------------------------------- process setup
 
-def apply_limits(limits: dict) -> None:
-    """Resource limits of this worker (inherited by anything it starts)."""
+def apply_limits(limits: dict, *, gpu: bool = False) -> None:
+    """Resource limits of this worker (inherited by anything it starts).
+
+    On a GPU worker the memory limit is on the data segment, not the address space: CUDA
+    reserves tens of GiB of address space it never touches, and would not start under
+    RLIMIT_AS. GPU memory is limited by torch's allocator (:meth:`Runner.make_tensor`).
+    """
     if limits.get("memory_bytes"):
-        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
+        kind = resource.RLIMIT_DATA if gpu else resource.RLIMIT_AS
+        resource.setrlimit(kind, (limits["memory_bytes"],) * 2)
     if limits.get("cpu_seconds"):
         cpu = int(limits["cpu_seconds"])
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -396,7 +424,7 @@ def main(data_fd: int, config: dict, out_fd: int) -> None:
             p for p in sys.path if p and os.path.realpath(p) not in strip]
         signal.signal(signal.SIGINT, signal.default_int_handler)  # init ignores it; not us
         confine.drop_privileges(config.get("uid"))
-        apply_limits(config.get("limits", {}))
+        apply_limits(config.get("limits", {}), gpu=config.get("device", "cpu") != "cpu")
         runner = Runner(sock, config)
         install_forbidden(runner, config.get("forbidden", []))
         runner.serve()

@@ -14,6 +14,8 @@ Encoded forms (a JSON value, with single-key dicts as tags):
 - ``numpy.ndarray``: ``{"$a": blob}``; numpy scalar: ``{"$s": blob}`` (a 0-d array)
 - ``torch.Tensor``: ``{"$T": blob, "device": str, "dtype": str, "requires_grad": bool,
   "grad_fn": bool}``, decoded as :class:`TensorValue` (the grader never needs torch for it)
+- :class:`Fn` (a function a check passes, as source text): ``{"$F": source}``; only the
+  worker turns it back into a function (``make_function``); elsewhere it is refused
 - anything else: ``{"$o": "module.QualName"}``, decoded as :class:`Opaque`
 """
 
@@ -81,6 +83,39 @@ class TensorInput:
     dtype: str = "float64"
     device: str = "cpu"
     requires_grad: bool = False
+
+
+@dataclass(frozen=True)
+class Fn:
+    """A function that a check passes to the student's code (``f`` of a numerical gradient,
+    ``grad_f`` of gradient descent) or calls itself, as source text written in the bank.
+
+    ``source`` is an expression (``"lambda x: np.sum(x ** 3)"``) or statements that define
+    ``f``. It is compiled where it runs, with the names of the module under test in scope (the
+    student's in the worker, the reference's in the grader), plus ``np`` and ``math``: so a
+    check can build an expression from the student's own ``Dual`` or ``Value``.
+    """
+
+    source: str
+    label: str = ""  # how feedback names it when the check calls it ("your Value graph")
+
+
+def build_function(fn: Fn, module: Any) -> Any:
+    """The function ``fn`` describes, compiled with ``module``'s names (and np, math) in scope.
+
+    Runs bank-written text only: the worker on the grader's requests, the grader for the
+    reference. Never called on anything a worker sent.
+    """
+    import math as math_module
+
+    names = {"np": np, "math": math_module}
+    names.update(vars(module) if module is not None else {})
+    code = str(fn.source)
+    try:
+        return eval(compile(code, "<check>", "eval"), names)  # noqa: S307 - bank text
+    except SyntaxError:
+        exec(compile(code, "<check>", "exec"), names)  # noqa: S102 - bank text
+        return names["f"]
 
 
 def _c_order(arr: np.ndarray) -> np.ndarray:
@@ -165,6 +200,8 @@ class Encoder:
             return {"$o": value.type_name}
         if cls is Out:
             return {"$r": [value.call, [self.encode(p, depth + 1) for p in value.path]]}
+        if cls is Fn:
+            return {"$F": str(value.source)}
         if cls is TensorInput:
             return {"$I": self.blob(_array_bytes(value.array)), "dtype": value.dtype,
                     "device": value.device, "requires_grad": value.requires_grad}
@@ -197,14 +234,17 @@ def _hashable(key: Any) -> Any:
     return key
 
 
-def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None) -> Any:
-    """Inverse of :func:`encode`. ``make_tensor(TensorInput)`` builds inputs in the worker.
+def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None,
+           make_function: Any = None) -> Any:
+    """Inverse of :func:`encode`. ``make_tensor(TensorInput)`` and ``make_function(Fn)`` build
+    inputs in the worker; without ``make_function`` a function in the message is refused (the
+    grader never runs code that came from a worker).
 
     Whatever the message holds, a malformed value raises :class:`WireError` and nothing else,
     so a reader needs to catch one exception (the other side may be student code).
     """
     try:
-        return _decode(obj, blobs, make_tensor, 0)
+        return _decode(obj, blobs, (make_tensor, make_function), 0)
     except WireError:
         raise
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
@@ -213,11 +253,11 @@ def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None) -> Any:
                         f"{str(exc)[:200]})") from None
 
 
-def _decode(obj: Any, blobs: list[bytes], make_tensor: Any, depth: int) -> Any:
+def _decode(obj: Any, blobs: list[bytes], makers: tuple, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("the value is nested too deeply")
     if isinstance(obj, list):
-        return [_decode(v, blobs, make_tensor, depth + 1) for v in obj]
+        return [_decode(v, blobs, makers, depth + 1) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if len(obj) == 0:
@@ -225,10 +265,10 @@ def _decode(obj: Any, blobs: list[bytes], make_tensor: Any, depth: int) -> Any:
     tag = next(iter(obj))
     sub = obj[tag]
     if tag == "$t":
-        return tuple(_decode(v, blobs, make_tensor, depth + 1) for v in sub)
+        return tuple(_decode(v, blobs, makers, depth + 1) for v in sub)
     if tag == "$d":
-        return {_hashable(_decode(k, blobs, make_tensor, depth + 1)):
-                _decode(v, blobs, make_tensor, depth + 1) for k, v in sub}
+        return {_hashable(_decode(k, blobs, makers, depth + 1)):
+                _decode(v, blobs, makers, depth + 1) for k, v in sub}
     if tag == "$c":
         return complex(float(sub[0]), float(sub[1]))
     if tag == "$a":
@@ -245,7 +285,11 @@ def _decode(obj: Any, blobs: list[bytes], make_tensor: Any, depth: int) -> Any:
     if tag == "$I":
         spec = TensorInput(_read_array(_blob(blobs, sub)), str(obj["dtype"]), str(obj["device"]),
                            bool(obj["requires_grad"]))
-        return make_tensor(spec) if make_tensor is not None else spec
+        return makers[0](spec) if makers[0] is not None else spec
+    if tag == "$F":
+        if makers[1] is None:
+            raise WireError("a function in the message (only the grader sends functions)")
+        return makers[1](Fn(str(sub)))
     raise WireError(f"unknown tag {tag!r} in the message")
 
 
