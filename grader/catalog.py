@@ -128,7 +128,11 @@ def catalog() -> dict[str, Exercise]:
         import grader.bank as bank
 
         found: dict[str, Exercise] = {}
-        for info in sorted(pkgutil.iter_modules(bank.__path__), key=lambda m: m.name):
+        def position(info: pkgutil.ModuleInfo) -> tuple:
+            order = bank.ORDER
+            return (order.index(info.name) if info.name in order else len(order), info.name)
+
+        for info in sorted(pkgutil.iter_modules(bank.__path__), key=position):
             module = importlib.import_module(f"grader.bank.{info.name}")
             for exercise in getattr(module, "EXERCISES", ()):
                 found[exercise.id] = exercise

@@ -2,7 +2,7 @@
 
 ``grader release`` computes, for every PUBLIC check, the expected results (with the reference)
 and the results of every known mistake's variant on the same inputs, and stores them as plain
-data in ``grader/_frozen/`` (JSON + ``.npy`` blobs, read without pickle). The bundle's bank
+data in ``grader/_frozen/`` (the wire format: JSON and raw array bytes, never pickle). The bundle's bank
 modules keep the public case generators and judges; their ``Mistake`` variants are replaced by
 :func:`variant` lookups. Cases are keyed by a digest of their encoded inputs, so a bundle that
 regenerates different inputs (another numpy, another seed) fails closed instead of comparing
@@ -30,7 +30,7 @@ class FrozenMissing(LookupError):
 
 
 def pack(value: Any) -> bytes:
-    """``value`` as bytes: a length-prefixed JSON header and the ``.npy`` blobs."""
+    """``value`` as bytes: a length-prefixed JSON header and the array blobs (wire format)."""
     obj, blobs = wire.encode(value)
     head = json.dumps({"h": obj, "b": [len(b) for b in blobs]}).encode()
     return _LEN.pack(len(head)) + head + b"".join(blobs)

@@ -6,6 +6,7 @@ variable as an error, so a template typo fails loudly and student output cannot 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -51,7 +52,10 @@ def inert(text: object, indent: int = 7) -> str:
     return str(text).translate(_CONTROL).replace("\n", "\n" + " " * indent)
 
 
+@functools.lru_cache(maxsize=None)
 def _environment(color: bool) -> jinja2.Environment:
+    """One environment per color mode: it caches its compiled templates (compiling the HTML
+    report costs tens of milliseconds, too much to pay per student of a batch)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=False),

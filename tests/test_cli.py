@@ -148,6 +148,7 @@ def test_list_shows_linalg_dot(cli):
     assert len(lines) == len(catalog()) + 1
     assert lines[0].split() == ["topic", "exercise", "points", "framework", "checks",
                                 "(public/hidden)", "functions"]
+    # The course's order: linear algebra first.
     assert lines[1].split() == ["linalg", "linalg.dot", "4", "numpy", "2", "/", "3", "dot"]
 
 

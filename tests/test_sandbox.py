@@ -469,12 +469,12 @@ def test_the_search_finds_an_expected_value_that_does_reach_the_worker(grade_dot
     # calls (as a same-process grader would hold them) is caught by the same search.
     original = grading.run_student
 
-    def leaky_run_student(worker, case):
+    def leaky_run_student(worker, case, device="cpu"):
         if case.calls[0].func == "dot":
             leak = [r.value for r in grading.run_reference(grading._reference("linalg"), case)]
             worker.request = lambda header, *args, **kwargs: Worker.request(
                 worker, {**header, "leak": leak}, *args, **kwargs)
-        return original(worker, case)
+        return original(worker, case, device)
 
     monkeypatch.setattr(grading, "run_student", leaky_run_student)
     result, _ = grade_dot(SEARCHES_FOR_THE_ANSWER)

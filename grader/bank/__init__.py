@@ -7,3 +7,8 @@ plain elementwise arithmetic, never BLAS or LAPACK (``@``, ``qr``, ``svd``), who
 depend on the CPU. The student bundle finds the frozen expected results of its public checks by a
 digest of the inputs, and refuses to judge (fails closed) when they differ.
 """
+
+#: Topics in the order of the course (``grader list`` and ``grade`` follow it); a bank module not
+#: listed comes after these, alphabetically.
+ORDER = ("linalg", "vectors", "systems", "eigen", "svd", "calculus", "probability", "tensors",
+         "layers", "nn", "autodiff", "optim", "training")

@@ -1,8 +1,10 @@
 """Wire format between the grader and its workers: plain data only.
 
 A message is a 4-byte big-endian header length, a JSON header, then binary blobs whose lengths
-the header lists. Arrays travel as ``.npy`` blobs read back with ``allow_pickle=False``; nothing
-is ever unpickled. Both sides use the same :func:`encode` / :func:`decode`, so a student's return
+the header lists. An array travels as its raw C-order bytes in a blob, its dtype (``"d"``, a
+plain numeric, boolean or string dtype: never an object or structured one) and shape (``"s"``)
+in the JSON next to the blob's index; its size is checked against them before anything is
+allocated, and nothing is ever unpickled. Both sides use the same :func:`encode` / :func:`decode`, so a student's return
 value reaches the grader as base Python and numpy types only: ndarray subclasses, rigged
 ``__eq__`` methods and other objects do not survive the trip (they arrive as :class:`Opaque`).
 
@@ -11,9 +13,10 @@ Encoded forms (a JSON value, with single-key dicts as tags):
 - ``None``, ``bool``, ``int``, ``str``, ``float`` (NaN and infinities allowed): themselves
 - ``list``: a JSON list; ``tuple``: ``{"$t": [...]}``; ``dict``: ``{"$d": [[key, value], ...]}``
 - ``complex``: ``{"$c": [re, im]}``
-- ``numpy.ndarray``: ``{"$a": blob}``; numpy scalar: ``{"$s": blob}`` (a 0-d array)
-- ``torch.Tensor``: ``{"$T": blob, "device": str, "dtype": str, "requires_grad": bool,
-  "grad_fn": bool}``, decoded as :class:`TensorValue` (the grader never needs torch for it)
+- ``numpy.ndarray``: ``{"$a": blob, "d": dtype, "s": shape}``; numpy scalar: ``{"$s": blob,
+  "d": dtype, "s": []}`` (a 0-d array)
+- ``torch.Tensor``: ``{"$T": blob, "d", "s", "device": str, "dtype": str, "requires_grad":
+  bool, "grad_fn": bool}``, decoded as :class:`TensorValue` (the grader never needs torch)
 - :class:`Fn` (a function a check passes, as source text): ``{"$F": source}``; only the
   worker turns it back into a function (``make_function``); elsewhere it is refused
 - anything else: ``{"$o": "module.QualName"}``, decoded as :class:`Opaque`
@@ -21,7 +24,7 @@ Encoded forms (a JSON value, with single-key dicts as tags):
 
 from __future__ import annotations
 
-import io
+import functools
 import json
 import math
 import socket
@@ -124,27 +127,38 @@ def _c_order(arr: np.ndarray) -> np.ndarray:
     return arr if arr.flags.c_contiguous else np.array(arr, order="C")
 
 
-def _array_bytes(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, arr, allow_pickle=False)
-    return buf.getvalue()
+#: Array kinds that cross the wire as raw bytes: booleans, integers, floats, complex numbers,
+#: byte and unicode strings, datetimes. Objects (pickle) and structured records never do.
+_KINDS = frozenset("biufcSUmM")
 
 
-def _read_array(blob: bytes) -> np.ndarray:
-    fp = io.BytesIO(blob)
-    version = np.lib.format.read_magic(fp)
-    if version not in ((1, 0), (2, 0)):
-        raise WireError(f"an array blob of .npy version {version}")
-    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                   else np.lib.format.read_array_header_2_0)
-    shape, _, dtype = read_header(fp)
-    if dtype.hasobject:
-        raise WireError("an object array in the message (reading it would need pickle)")
-    # Checked before read_array allocates: a forged shape must not cost the grader memory.
-    if len(blob) - fp.tell() != math.prod(shape) * dtype.itemsize:
+def _meta(arr: np.ndarray) -> dict:
+    """What travels next to an array's blob: its dtype and shape."""
+    return {"d": arr.dtype.str, "s": list(arr.shape)}
+
+
+@functools.lru_cache(maxsize=64)
+def _dtype(text: str) -> np.dtype:
+    try:
+        dtype = np.dtype(text)
+    except (TypeError, ValueError, SyntaxError) as exc:
+        raise WireError(f"an array of unknown dtype {text[:40]!r}") from exc
+    if dtype.hasobject or dtype.kind not in _KINDS or dtype.fields or dtype.subdtype:
+        raise WireError(f"an array of dtype {text[:40]!r} in the message (objects and records "
+                        "would need pickle)")
+    return dtype
+
+
+def _read_array(obj: dict, blobs: list[bytes], index: Any) -> np.ndarray:
+    dtype, shape, blob = _dtype(str(obj["d"])), obj["s"], _blob(blobs, index)
+    if (not isinstance(shape, list) or len(shape) > MAX_DEPTH
+            or not all(type(n) is int and n >= 0 for n in shape)):
+        raise WireError("an array with a malformed shape")
+    # Checked before anything is allocated: a forged shape must not cost the grader memory.
+    if len(blob) != math.prod(shape) * dtype.itemsize:
         raise WireError("an array blob whose size does not match its header")
-    fp.seek(0)
-    return np.lib.format.read_array(fp, allow_pickle=False)
+    # A writable copy: the worker hands inputs to student code, which may write into them.
+    return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()
 
 
 def _type_name(value: Any) -> str:
@@ -170,7 +184,8 @@ class Encoder:
             arr = arr.view(np.ndarray)
         if arr.dtype.hasobject:
             return {"$o": f"numpy.ndarray[dtype={arr.dtype}]"}
-        return {"$a": self.blob(_array_bytes(_c_order(arr)))}
+        arr = _c_order(arr)
+        return {"$a": self.blob(arr.tobytes()), **_meta(arr)}
 
     def encode(self, value: Any, depth: int = 0) -> Any:
         self.items += 1
@@ -188,7 +203,8 @@ class Encoder:
         if isinstance(value, np.generic):
             if isinstance(value, (np.object_, np.void)) and value.dtype.hasobject:
                 return {"$o": _type_name(value)}
-            return {"$s": self.blob(_array_bytes(np.asarray(value)))}
+            arr = np.asarray(value)
+            return {"$s": self.blob(arr.tobytes()), **_meta(arr)}
         if cls is list:
             return [self.encode(v, depth + 1) for v in value]
         if cls is tuple:
@@ -203,7 +219,8 @@ class Encoder:
         if cls is Fn:
             return {"$F": str(value.source)}
         if cls is TensorInput:
-            return {"$I": self.blob(_array_bytes(value.array)), "dtype": value.dtype,
+            arr = _c_order(np.asarray(value.array))
+            return {"$I": self.blob(arr.tobytes()), **_meta(arr), "dtype": value.dtype,
                     "device": value.device, "requires_grad": value.requires_grad}
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(value, torch.Tensor):
@@ -215,7 +232,8 @@ class Encoder:
         if data.dtype == torch.bfloat16:
             data = data.float()  # numpy has no bfloat16; float32 holds every bfloat16 exactly
         arr = data.cpu().numpy() if data.device.type != "meta" else np.zeros(tuple(data.shape))
-        return {"$T": self.blob(_array_bytes(_c_order(arr))),
+        arr = _c_order(arr)
+        return {"$T": self.blob(arr.tobytes()), **_meta(arr),
                 "device": str(value.device), "dtype": str(value.dtype),
                 "requires_grad": bool(value.requires_grad), "grad_fn": value.grad_fn is not None}
 
@@ -272,18 +290,18 @@ def _decode(obj: Any, blobs: list[bytes], makers: tuple, depth: int) -> Any:
     if tag == "$c":
         return complex(float(sub[0]), float(sub[1]))
     if tag == "$a":
-        return _read_array(_blob(blobs, sub))
+        return _read_array(obj, blobs, sub)
     if tag == "$s":
-        return _read_array(_blob(blobs, sub))[()]
+        return _read_array(obj, blobs, sub)[()]
     if tag == "$o":
         return Opaque(str(sub))
     if tag == "$r":
         return Out(int(sub[0]), tuple(_decode(p, blobs, None, depth + 1) for p in sub[1]))
     if tag == "$T":
-        return TensorValue(_read_array(_blob(blobs, sub)), str(obj["device"]), str(obj["dtype"]),
+        return TensorValue(_read_array(obj, blobs, sub), str(obj["device"]), str(obj["dtype"]),
                            bool(obj["requires_grad"]), bool(obj["grad_fn"]))
     if tag == "$I":
-        spec = TensorInput(_read_array(_blob(blobs, sub)), str(obj["dtype"]), str(obj["device"]),
+        spec = TensorInput(_read_array(obj, blobs, sub), str(obj["dtype"]), str(obj["device"]),
                            bool(obj["requires_grad"]))
         return makers[0](spec) if makers[0] is not None else spec
     if tag == "$F":
