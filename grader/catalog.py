@@ -82,15 +82,49 @@ class Check:
     points: float = 1.0
     hidden: bool = False
     about: str = ""
+    speed_within: float | None = None  # a speed check (see speed_check), judged from timing
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How an exercise's time grows with a size: ``build(rng, n)`` makes the call at size
+    ``n``; the grader fits t ~ n^k for the student and the reference over ``sizes`` and
+    reports the student's exponent when it differs by more than ``tolerance``."""
+
+    build: Callable[[np.random.Generator, int], Call]
+    sizes: tuple[int, ...]
+    size_name: str = "n"
+    tolerance: float = 0.5
 
 
 @dataclass(frozen=True)
 class Timing:
-    """How to time an exercise: one call on inputs large enough to show vectorization."""
+    """How to time an exercise: one call on inputs large enough to show vectorization, and
+    optionally its scaling with a size."""
 
     build: Callable[[np.random.Generator], Call]
     slow_ratio: float = 10.0
     advice: str = "vectorize: replace Python loops over elements with array operations"
+    scaling: Scaling | None = None
+
+
+def _no_calls(rng: np.random.Generator) -> Case:
+    return Case((), "the timing of the exercise")
+
+
+def _judged_by_timing(trial: Any) -> Verdict:  # never called: see speed_check
+    raise RuntimeError("a speed check is judged from the timing, not from calls")
+
+
+def speed_check(points: float, *, within: float = 2.0, hidden: bool = False) -> Check:
+    """A check that awards ``points`` when the student's function is at most ``within`` times
+    slower than the reference (timed as for the slow flag). Off unless an exercise lists one.
+
+    It needs the timing: graded without it (``--no-timing``, a student bundle, a batch without
+    ``--timing``) it is skipped and scores nothing, with that reason.
+    """
+    return Check("speed", _no_calls, _judged_by_timing, points=points, hidden=hidden,
+                 about=f"at most {within:g}x the reference's time per call", speed_within=within)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader import __version__, devices, frozen
-from grader.catalog import (ROOT, SOLUTIONS_DIR, Case, Check, Exercise, reference_module,
+from grader.catalog import (ROOT, SOLUTIONS_DIR, Call, Case, Check, Exercise, reference_module,
                             select)
 from grader.judges import CallResult, StudentRaised, Trial
 from grader.results import CheckResult, ExerciseResult, GradeResult, TimingResult
@@ -301,6 +301,7 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
                 mutates = any(c.mutated for c in result.checks)
                 result.timing = _time(exercise, worker, boxes, seed, limits, mutates,
                                       device)
+            _judge_speed(exercise, result, file, time_it)
         finally:
             worker.close()
             result.output, result.output_truncated = worker.output()
@@ -345,6 +346,10 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
             return
         imported = True
         for index, (check, case) in enumerate(cases):
+            if check.speed_within is not None:  # judged from the timing, after the others
+                result.checks.append(CheckResult(check.name, check.points, "skipped",
+                                                 hidden=check.hidden, about=check.about))
+                continue
             actual = run_student(worker, case, device)
             limit = _limit_hit(actual, worker.limits)
             if limit is not None:
@@ -390,15 +395,39 @@ def _limit_hit(actual: list[CallResult], limits: Limits) -> str | None:
     return None
 
 
+def _judge_speed(exercise: Exercise, result: ExerciseResult, file: Path, time_it: bool
+                 ) -> None:
+    """Speed checks (:func:`grader.catalog.speed_check`), from the timing; fail closed."""
+    within = {c.name: c.speed_within for c in exercise.checks if c.speed_within is not None}
+    speed = [c for c in result.checks if c.name in within]
+    if not speed or result.status not in ("passed", "partial", "failed"):
+        return
+    timing = result.timing
+    for check in speed:
+        limit = within[check.name]
+        if timing is None:
+            check.message = ("not timed (graded with --no-timing): speed points need the timing"
+                             if not time_it else "the timing against the reference could not "
+                             "be measured here, so speed points cannot be given")
+        else:
+            ok = timing.ratio <= limit
+            check.status, check.score = ("passed", check.points) if ok else ("failed", 0.0)
+            check.message = (f"{timing.ratio:.1f}x the reference's time per call"
+                             + (f", within {limit:g}x" if ok else
+                                f"; the points need {limit:g}x or less ({timing.advice})"))
+    _score(exercise, result, file)
+
+
 def _score(exercise: Exercise, result: ExerciseResult, file: Path) -> None:
     result.score = round(sum(c.score for c in result.checks), 6)
-    statuses = {c.status for c in result.checks}
+    # A skipped check here is a speed check waiting for (or without) the timing.
+    statuses = {c.status for c in result.checks} - {"skipped"}
     if statuses == {"not_implemented"}:
         result.status = "not_implemented"
         result.message = (f"not implemented yet: write {', '.join(exercise.functions)} in "
                           f"{_display(file)} (it still raises NotImplementedError)")
         return
-    if statuses == {"passed"}:
+    if statuses == {"passed"} and all(c.status == "passed" for c in result.checks):
         result.status = "passed"
         result.message = f"all {len(result.checks)} checks passed"
         return
@@ -411,9 +440,7 @@ def _score(exercise: Exercise, result: ExerciseResult, file: Path) -> None:
 def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, limits: Limits,
           mutates: bool, device: str) -> TimingResult | None:
     spec = exercise.timing
-    call = spec.build(exercise.check_rng(exercise.checks[0], seed + 1))
-    call = dataclasses.replace(call, args=devices.place(call.args, device),
-                               kwargs=devices.place(dict(call.kwargs), device))
+    call = _placed(spec.build(exercise.check_rng(exercise.checks[0], seed + 1)), device)
     ref_file = SOLUTIONS_DIR / f"{exercise.topic}.py"
     if not ref_file.is_file():
         return None  # the student bundle has no reference to time against
@@ -425,13 +452,30 @@ def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, limit
             return None
         student_s, reference_s = timing_mod.interleaved(worker, reference, call,
                                                         copy_inputs=mutates)
+        exponents = None
+        if spec.scaling is not None:
+            rng = exercise.check_rng(exercise.checks[0], seed + 2)
+            sizes = list(spec.scaling.sizes)
+            calls = [_placed(spec.scaling.build(rng, n), device) for n in sizes]
+            exponents = timing_mod.scaling(worker, reference, calls, sizes,
+                                           copy_inputs=mutates)
     except Exception:  # noqa: BLE001 - timing is feedback: a forged or failed one is dropped
         return None
     finally:
         reference.close()
         reference.cleanup()
     ratio = student_s / reference_s if reference_s > 0 else float("inf")
-    return TimingResult(student_s, reference_s, ratio, ratio > spec.slow_ratio, spec.advice)
+    result = TimingResult(student_s, reference_s, ratio, ratio > spec.slow_ratio, spec.advice)
+    if exponents is not None:
+        result.size_name = spec.scaling.size_name
+        result.student_exponent, result.reference_exponent = (round(k, 2) for k in exponents)
+        result.scales_differently = abs(exponents[0] - exponents[1]) > spec.scaling.tolerance
+    return result
+
+
+def _placed(call: Call, device: str) -> Call:
+    return dataclasses.replace(call, args=devices.place(call.args, device),
+                               kwargs=devices.place(dict(call.kwargs), device))
 
 
 # ----------------------------------------------------------------------------- a submission

@@ -44,6 +44,11 @@ class TimingResult:
     ratio: float
     slow: bool
     advice: str = ""
+    # Scaling with a size (when the exercise declares one): t ~ size^exponent.
+    size_name: str = ""
+    student_exponent: float | None = None
+    reference_exponent: float | None = None
+    scales_differently: bool = False
 
 
 @dataclass

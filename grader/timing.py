@@ -8,6 +8,7 @@ budget is spent. The figure reported is the median of all timed calls.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 
@@ -44,8 +45,9 @@ def _spread(medians: list[float]) -> float:
     return (max(medians) - min(medians)) / mid if mid > 0 else 0.0
 
 
-def interleaved(student: Worker, reference: Worker, call: Call, *, copy_inputs: bool = False
-                ) -> tuple[float, float]:
+def interleaved(student: Worker, reference: Worker, call: Call, *, copy_inputs: bool = False,
+                min_rounds: int = MIN_ROUNDS, max_rounds: int = MAX_ROUNDS,
+                round_budget: float = ROUND_BUDGET) -> tuple[float, float]:
     """Median seconds per call of (student, reference).
 
     Inputs are copied before each call only when ``copy_inputs`` (the student's function was
@@ -57,15 +59,33 @@ def interleaved(student: Worker, reference: Worker, call: Call, *, copy_inputs: 
     start = time.monotonic()
     times: dict[str, list[float]] = {"s": [], "r": []}
     medians: dict[str, list[float]] = {"s": [], "r": []}
-    for rnd in range(MAX_ROUNDS):
+    for rnd in range(max_rounds):
         order = (("s", student), ("r", reference)) if rnd % 2 == 0 else (
             ("r", reference), ("s", student))
         for key, worker in order:
-            got = _round(worker, None, ROUND_BUDGET, copy_inputs)
+            got = _round(worker, None, round_budget, copy_inputs)
             times[key] += got
             medians[key].append(statistics.median(got))
-        if rnd + 1 >= MIN_ROUNDS and (
+        if rnd + 1 >= min_rounds and (
                 max(_spread(medians["s"]), _spread(medians["r"])) < 0.10
                 or time.monotonic() - start > TOTAL_BUDGET):
             break
     return statistics.median(times["s"]), statistics.median(times["r"])
+
+
+def exponent(sizes: list[int], seconds: list[float]) -> float:
+    """The k of t ~ n^k: the least-squares slope of log t against log n."""
+    xs = [math.log(n) for n in sizes]
+    ys = [math.log(max(t, 1e-9)) for t in seconds]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var if var else 0.0
+
+
+def scaling(student: Worker, reference: Worker, calls: list[Call], sizes: list[int], *,
+            copy_inputs: bool = False) -> tuple[float, float]:
+    """Exponents (student, reference) of the time per call over ``calls`` at ``sizes``, each
+    size timed like :func:`interleaved` with a smaller budget."""
+    pairs = [interleaved(student, reference, call, copy_inputs=copy_inputs, min_rounds=2,
+                         max_rounds=3, round_budget=0.015) for call in calls]
+    return (exponent(sizes, [s for s, _ in pairs]), exponent(sizes, [r for _, r in pairs]))

@@ -309,7 +309,7 @@ def test_dot_python_loop_is_timed_as_not_vectorized(grade_files):
     assert result.timing.slow and result.timing.ratio > 20
     text = report.render_terminal(graded)
     assert ("-> not vectorized: use np.dot, u @ v or np.sum(u * v) instead of a Python loop "
-            "(points are kept)") in text
+            "(correctness points are kept)") in text
 
 
 # ============================================================================ linalg.pinv
