@@ -2,9 +2,9 @@
 
 ``grader release`` computes, for every PUBLIC check, the expected results (with the reference)
 and the results of every known mistake's variant on the same inputs, and stores them as plain
-data in ``grader/_frozen/`` (the wire format: JSON and raw array bytes, never pickle). The bundle's bank
-modules keep the public case generators and judges; their ``Mistake`` variants are replaced by
-:func:`variant` lookups. Cases are keyed by a digest of their encoded inputs, so a bundle that
+data in ``grader/_frozen/`` (the wire format: JSON and raw array bytes, never pickle). The
+bundle's bank modules keep the public case generators and judges; their ``Mistake`` variants
+are replaced by :func:`variant` lookups. Cases are keyed by a digest of their encoded inputs, so a bundle that
 regenerates different inputs (another numpy, another seed) fails closed instead of comparing
 against the wrong expected values.
 """
