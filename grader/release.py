@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -181,7 +182,7 @@ def _freeze(exercises: list[Exercise], seed: int, banks: dict[str, ModuleType], 
     count = 0
     for exercise in exercises:
         table: dict[str, list] = {}
-        mistakes = _module_mistakes(banks[exercise.topic])
+        mistakes = _module_mistakes(banks[exercise.id])
         for check in exercise.checks:
             if check.hidden:
                 continue
@@ -202,6 +203,36 @@ def _freeze(exercises: list[Exercise], seed: int, banks: dict[str, ModuleType], 
 
 
 # ----------------------------------------------------------------------------- the bundle
+
+def bank_modules(exercises: list[Exercise]) -> dict[str, ModuleType]:
+    """The bank module that declares each exercise, by id (a topic's exercises may live in
+    more than one module: optim.adam in optim.py, optim.rmsprop in training.py)."""
+    import importlib
+    import pkgutil
+
+    import grader.bank as bank
+
+    owner = {}
+    for info in pkgutil.iter_modules(bank.__path__):
+        module = importlib.import_module(f"grader.bank.{info.name}")
+        for exercise in getattr(module, "EXERCISES", ()):
+            owner[exercise.id] = module
+    return {e.id: owner[e.id] for e in exercises}
+
+
+def _with_imports(names: set[str]) -> list[str]:
+    """Bank modules and the bank modules they import helpers from (eigen uses linalg's)."""
+    todo, found = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        text = (ROOT / "grader" / "bank" / f"{name}.py").read_text(encoding="utf-8")
+        todo += re.findall(r"^\s*from grader\.bank\.(\w+) import", text, re.MULTILINE)
+        todo += re.findall(r"^\s*from grader\.bank import (\w+)", text, re.MULTILINE)
+    return sorted(found)
+
 
 def _copy_runtime(out: Path) -> None:
     package = ROOT / "grader"
@@ -254,16 +285,15 @@ def release(*, out: str | Path, exercises: list[Exercise], seed: int = 0,
     out.mkdir(parents=True, exist_ok=True)
     _copy_runtime(out)
     topics = sorted({e.topic for e in exercises})
-    import importlib
-
-    banks = {t: importlib.import_module(f"grader.bank.{t}") for t in topics}
+    banks = bank_modules(exercises)
     removed = 0
     (out / "grader" / "bank").mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "grader" / "bank" / "__init__.py", out / "grader" / "bank" / "__init__.py")
-    for topic in topics:
-        source, n = filter_bank_source((ROOT / "grader" / "bank" / f"{topic}.py").read_text())
-        (out / "grader" / "bank" / f"{topic}.py").write_text(source, encoding="utf-8")
+    for name in _with_imports({m.__name__.rsplit(".", 1)[1] for m in banks.values()}):
+        source, n = filter_bank_source((ROOT / "grader" / "bank" / f"{name}.py").read_text())
+        (out / "grader" / "bank" / f"{name}.py").write_text(source, encoding="utf-8")
         removed += n
+    for topic in topics:
         (out / "exercises").mkdir(exist_ok=True)
         shutil.copy2(EXERCISES_DIR / f"{topic}.py", out / "exercises" / f"{topic}.py")
     frozen_dir = out / "grader" / "_frozen"
