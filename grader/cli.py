@@ -277,6 +277,18 @@ def doctor_cmd() -> None:
     click.echo(f"Sandbox zygote ready in {ready * 1e3:.0f} ms; {zyg.protections}")
 
 
+def _register() -> None:
+    """Commands that live with the concept they serve."""
+    from grader.classroom import export_github_classroom_cmd
+    from grader.scaffold import new_cmd
+
+    export_group.add_command(export_github_classroom_cmd)
+    main.add_command(new_cmd)
+
+
+_register()
+
+
 def grade_main() -> None:
     """Entry point of ``grade``: the same as ``grader grade``."""
     grade_cmd(prog_name="grade")
