@@ -45,6 +45,9 @@ COURSE = click.option("--course", type=click.Path(dir_okay=False), default=None,
               help="Also write the results as JSON (schema: docs/results-schema.md).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
               help="Also write an HTML report.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write JUnit XML for CI systems: a testsuite per exercise, a testcase "
+                   "per check (docs/pytest.md).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the case generators; the same seed gives the same verdicts.")
 @click.option("--public-only", is_flag=True, help="Run only the public checks.")
@@ -59,9 +62,9 @@ COURSE = click.option("--course", type=click.Path(dir_okay=False), default=None,
 @ASSIGNMENT
 @COURSE
 def grade_cmd(exercise_ids: tuple[str, ...], submission: str | None, json_path: str | None,
-              html_path: str | None, seed: int, public_only: bool, no_timing: bool,
-              timeout: float, verbose: bool, fail_under: float | None, device: str,
-              assignment: str | None, course: str | None) -> None:
+              html_path: str | None, junit_path: str | None, seed: int, public_only: bool,
+              no_timing: bool, timeout: float, verbose: bool, fail_under: float | None,
+              device: str, assignment: str | None, course: str | None) -> None:
     """Grade your exercises: all of them, or the EXERCISE ids (linalg.dot) or TOPICs (linalg).
 
     \b
@@ -72,18 +75,22 @@ def grade_cmd(exercise_ids: tuple[str, ...], submission: str | None, json_path: 
       grade -s my_work.py        a single file holding any subset of the functions
     """
     from grader import course as course_mod
-    from grader import grading, report
+    from grader import grading, junit, report
 
     chosen = course_mod.exercises_for(assignment, exercise_ids, course_path=course)
+    clock = junit.Stopwatch()  # each exercise's wall time, for --junit
     result = grading.grade(submission=submission, ids=exercise_ids, exercises=chosen, seed=seed,
                            limits=course_mod.limits(course, call_seconds=timeout),
-                           hidden=not public_only, time_it=not no_timing, device=device)
+                           hidden=not public_only, time_it=not no_timing, device=device,
+                           progress=clock)
     click.echo(report.render_terminal(result, color=sys.stdout.isatty(), verbose=verbose),
                nl=False)
     if json_path:
         report.write(json_path, report.render_json(result))
     if html_path:
         report.write(html_path, report.render_html(result))
+    if junit_path:
+        junit.write_junit(result, junit_path, durations=clock.durations)
     if fail_under is not None and result.score < fail_under:
         sys.exit(1)
 

@@ -244,7 +244,12 @@ def _copy_runtime(out: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
     shutil.copytree(ROOT / "templates", out / "templates")
-    shutil.copy2(ROOT / "pyproject.toml", out / "pyproject.toml")
+    # The bundle has no tests/: there, `pytest` collects exercises/, one item per public check
+    # (grader.pytest_plugin); a testpaths that matches nothing is an error under
+    # filterwarnings = error.
+    project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    (out / "pyproject.toml").write_text(
+        project.replace('testpaths = ["tests"]', 'testpaths = ["exercises"]'), encoding="utf-8")
 
 
 def _student_readme(exercises: list[Exercise], assignment: str | None) -> str:
