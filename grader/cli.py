@@ -201,8 +201,11 @@ def report_cmd(out_dir: str, assignment: str | None, course: str | None) -> None
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the public checks' inputs in the bundle.")
 @click.option("--force", is_flag=True, help="Replace an earlier bundle in OUT_DIR.")
+@click.option("--format", "fmt", type=click.Choice(["py", "notebook"]), default="py",
+              show_default=True, help="notebook: also write the stubs and public checks as "
+                                      "notebooks in OUT_DIR/notebooks/.")
 def release_cmd(out_dir: str, assignment: str | None, course: str | None, seed: int,
-                force: bool) -> None:
+                force: bool, fmt: str) -> None:
     """Write the student bundle to OUT_DIR: stubs, public checks, the grader, a README.
 
     \b
@@ -217,7 +220,7 @@ def release_cmd(out_dir: str, assignment: str | None, course: str | None, seed: 
 
     chosen = course_mod.exercises_for(assignment, course_path=course) or select(())
     report = release.release(out=out_dir, exercises=chosen, seed=seed, assignment=assignment,
-                             force=force)
+                             force=force, format=fmt)
     click.echo(f"Wrote the student bundle to {report.out}: {len(report.exercises)} exercises, "
                f"{report.public_checks} public checks ({report.hidden_checks_removed} hidden "
                "checks left out); verified.")
@@ -287,9 +290,11 @@ def doctor_cmd() -> None:
 def _register() -> None:
     """Commands that live with the concept they serve."""
     from grader.classroom import export_github_classroom_cmd
+    from grader.nbgrader_export import export_nbgrader_cmd
     from grader.scaffold import new_cmd
 
     export_group.add_command(export_github_classroom_cmd)
+    export_group.add_command(export_nbgrader_cmd)
     main.add_command(new_cmd)
 
 

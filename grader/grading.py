@@ -517,7 +517,7 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
                 progress(res)
     finally:
         boxes.close()
-    notes = []
+    notes = list(sub.notes)  # what a notebook's conversion left out (grader.notebook)
     if frozen.is_bundle():
         notes.append("This is the student bundle: only the public checks run here. Hidden checks "
                      "run when your submission is graded, and speed is compared with the "

@@ -4,6 +4,8 @@
 
 - a folder laid out like ``exercises/`` (``alice/linalg.py``), its id the folder's name;
 - a single ``.py`` file (``bob.py``), its id the file's stem;
+- a Jupyter notebook (``erin.ipynb``), its id the stem: its code cells are graded as a single
+  ``.py`` file would be (:mod:`grader.notebook`);
 - a ``.zip`` of either (``carol.zip``), its id the stem.
 
 Whatever the kind, the student's ``.py`` files are copied (or unpacked) into
@@ -18,7 +20,12 @@ Rules, each written for a real way submissions arrive:
   ``__pycache__/``, ``Thumbs.db`` and ``desktop.ini`` are ignored everywhere.
 - A folder or zip with no ``.py`` files at its top but exactly one folder that holds some is
   unwrapped, at most two levels (``carol/linalg.py``, ``carol/exercises/linalg.py``); deeper,
-  or several such folders, is an error.
+  or several such folders, is an error. A folder or zip whose top holds no ``.py`` file but one
+  ``.ipynb`` is that notebook.
+- A notebook is checked here, without running anything: not JSON, an nbformat other than 4, a
+  code cell that does not parse, or none of the graded functions defined, is an error row that
+  says so. It is kept as ``<stem>.ipynb``; grading converts it again (and notes the magics it
+  skips).
 - The ``.py`` files at the chosen top form a folder submission when one of them is named after
   an exercise topic (``linalg.py``); a lone ``.py`` of any other name is a single-file
   submission (every topic is looked for in it); several, none named after a topic, is an error.
@@ -53,6 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from grader import notebook
 from grader.errors import GraderError, SubmissionError
 from grader.submission import utf8_error
 
@@ -230,10 +238,11 @@ def _classify_entry(source: Path) -> tuple[str, str | None]:
     if source.is_symlink():
         return student, (f"{name} is a symbolic link; put the submission itself in the "
                          "submissions folder, not a link to it")
-    if is_dir or (source.is_file() and source.suffix.lower() in (".py", ".zip")):
+    if is_dir or (source.is_file() and source.suffix.lower() in (".py", ".zip", ".ipynb")):
         return student, None
-    return student, (f"{name} is not a .py file, a .zip or a folder; ask the student for their "
-                     "exercise files as a folder, a .zip or a single .py file")
+    return student, (f"{name} is not a .py file, a notebook, a .zip or a folder; ask the student "
+                     "for their exercise files as a folder, a .zip, a single .py file or an "
+                     ".ipynb")
 
 
 def _intake_one(student: str, source: Path, target: Path, limits: ZipLimits,
@@ -249,8 +258,11 @@ def _intake_one(student: str, source: Path, target: Path, limits: ZipLimits,
         contents, single = _collect_zip(source, limits, topics)
     else:
         data = _file_reader(source, source.name)(limits.max_total_bytes)
-        _check_text(source.name, source.name, data)
-        contents, single = {_single_name(source.stem): data}, True
+        if source.suffix.lower() == ".ipynb":
+            contents, single = {_notebook_name(source.name, source.name, data): data}, True
+        else:
+            _check_text(source.name, source.name, data)
+            contents, single = {_single_name(source.stem): data}, True
     return Intake(student, source, _write(target, contents, single), content_hash(contents),
                   None)
 
@@ -445,7 +457,7 @@ def _collect_zip(source: Path, limits: ZipLimits, topics: frozenset[str]
 
 def _choose_top(label: str, paths: list[tuple[str, ...]]) -> tuple[str, ...]:
     """The folder (as parts) whose .py files are the submission, unwrapping up to two levels."""
-    py = [p for p in paths if p[-1].endswith(".py")]
+    py = [p for p in paths if _gradable(p[-1])]
     top: tuple[str, ...] = ()
     for level in range(UNWRAP_LEVELS + 1):
         if any(len(p) == len(top) + 1 for p in py):
@@ -478,14 +490,16 @@ def _collect(label: str, files: dict[tuple[str, ...], Reader], limits: ZipLimits
     ``label`` names the folder (``alice/``) or zip (``carol.zip``) in messages.
     """
     top = _choose_top(label, list(files))
+    prefix = label if label.endswith("/") else f"{label}: "
     chosen = sorted(p for p in files if len(p) == len(top) + 1 and p[-1].endswith(".py"))
+    if not chosen:
+        return _collect_notebook(label, prefix, files, top, limits)
     names = [p[-1] for p in chosen]
     single = not any(n[:-3] in topics for n in names)
     if single and len(names) > 1:
         raise _Reject(f"{label} holds {', '.join(names)} but none is named after an exercise "
                       f"topic ({', '.join(sorted(topics))}); name each file after its topic, "
                       "like exercises/, or submit a single .py file")
-    prefix = label if label.endswith("/") else f"{label}: "
     contents: dict[str, bytes] = {}
     left = limits.max_total_bytes
     for path in chosen:
@@ -495,6 +509,38 @@ def _collect(label: str, files: dict[tuple[str, ...], Reader], limits: ZipLimits
         _check_text(shown, path[-1], data)
         contents[_single_name(path[-1][:-3]) if single else path[-1]] = data
     return contents, single
+
+
+def _gradable(name: str) -> bool:
+    return name.endswith(".py") or name.lower().endswith(".ipynb")
+
+
+def _collect_notebook(label: str, prefix: str, files: dict[tuple[str, ...], Reader],
+                      top: tuple[str, ...], limits: ZipLimits) -> tuple[dict[str, bytes], bool]:
+    """The one notebook at ``top`` (no .py file is there) as a single-file submission."""
+    found = sorted(p for p in files if len(p) == len(top) + 1 and _gradable(p[-1]))
+    if len(found) > 1:
+        raise _Reject(f"{label} holds {', '.join(p[-1] for p in found)}: several notebooks and "
+                      "no .py file; submit one notebook, or the .py files named after their "
+                      "topics")
+    path = found[0]
+    data = files[path](limits.max_total_bytes)
+    return {_notebook_name(prefix + "/".join(path), path[-1], data): data}, True
+
+
+def _notebook_name(shown: str, name: str, data: bytes) -> str:
+    """The checked notebook's name to keep it under; raises _Reject (not a notebook, a cell
+    that does not parse, no graded function)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Reject(f"{shown} has a file name that is not UTF-8 text; rename it and submit "
+                      "again") from None
+    try:
+        notebook.convert(data, shown)
+    except notebook.NotebookError as exc:
+        raise _Reject(exc.format_message()) from None
+    return _single_name(name[:-len(".ipynb")])[:-len(".py")] + ".ipynb"
 
 
 def _single_name(stem: str) -> str:

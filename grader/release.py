@@ -278,9 +278,11 @@ so a full score here is necessary, not sufficient: read each docstring's edge ca
 
 
 def release(*, out: str | Path, exercises: list[Exercise], seed: int = 0,
-            assignment: str | None = None, force: bool = False, verify: bool = True
-            ) -> ReleaseReport:
-    """Write the student bundle for ``exercises`` to ``out`` and verify it."""
+            assignment: str | None = None, force: bool = False, verify: bool = True,
+            format: str = "py") -> ReleaseReport:
+    """Write the student bundle for ``exercises`` to ``out`` and verify it. With
+    ``format="notebook"`` it also holds ``notebooks/<topic>.ipynb`` (see
+    :func:`grader.nbgrader_export.write_student_notebooks`)."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         if not force or not (out / "grader" / "_frozen" / frozen.MANIFEST).is_file():
@@ -310,6 +312,10 @@ def release(*, out: str | Path, exercises: list[Exercise], seed: int = 0,
                                               if not c.hidden}} for e in exercises]},
         indent=2), encoding="utf-8")
     (out / "README.md").write_text(_student_readme(exercises, assignment), encoding="utf-8")
+    if format == "notebook":
+        from grader.nbgrader_export import write_student_notebooks
+
+        write_student_notebooks(out, exercises, seed)
     report = ReleaseReport(out, [e.id for e in exercises], public, removed)
     if verify:
         _verify(out, exercises)

@@ -1,11 +1,18 @@
-"""Where a submission enters: find the student's modules in a folder or a single .py file.
+"""Where a submission enters: find the student's modules in a folder, a single .py file or a
+Jupyter notebook.
 
 Nothing here runs student code; files are only located (and, for a single file, every topic
-is looked for in it: its functions are found when the worker imports it).
+is looked for in it: its functions are found when the worker imports it). A notebook is read as
+JSON and its code cells become the text of one module (:mod:`grader.notebook`), graded as a
+single .py file would be.
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +36,16 @@ def utf8_error(shown: str, data: bytes) -> str | None:
 
 @dataclass(frozen=True)
 class Submission:
-    """A student's work: a folder laid out like ``exercises/``, or one .py file."""
+    """A student's work: a folder laid out like ``exercises/``, one .py file, or a notebook.
+
+    For a notebook, ``path`` is the .ipynb (feedback names it), ``module_file`` the module text
+    made from its code cells, and ``notes`` say what was left out (magics).
+    """
 
     path: Path
     single_file: bool
+    module_file: Path | None = None
+    notes: tuple[str, ...] = ()
 
     def file_for(self, exercise: Exercise) -> Path | None:
         """The file that should define the exercise's functions, or None when absent."""
@@ -46,7 +59,7 @@ class Submission:
         as ``submission.py``: named ``numpy.py`` or ``random.py``, it must not replace that
         module in the worker."""
         if self.single_file:
-            return {f"{SINGLE_FILE_MODULE}.py": self.path}
+            return {f"{SINGLE_FILE_MODULE}.py": self.module_file or self.path}
         return {p.name: p for p in sorted(self.path.glob("*.py")) if p.is_file()}
 
     def module_name(self, exercise: Exercise) -> str:
@@ -68,6 +81,9 @@ def locate(path: str | Path | None = None) -> Submission:
         raise SubmissionError(f"no such file or folder: {path}")
     if path.is_dir():
         files = sorted(p for p in path.glob("*.py") if p.is_file())
+        notebooks = sorted(p for p in path.glob("*.ipynb") if p.is_file())
+        if not files and len(notebooks) == 1:
+            return _notebook(notebooks[0])
         if not files:
             raise SubmissionError(f"{path} holds no .py files; point --submission at a folder "
                                   "laid out like exercises/ or at a single .py file")
@@ -77,11 +93,41 @@ def locate(path: str | Path | None = None) -> Submission:
             # One file with another name (an upload, hw1.py): it holds any subset of functions.
             return Submission(files[0].resolve(), single_file=True)
         return Submission(path.resolve(), single_file=False)
+    if path.suffix.lower() == ".ipynb":
+        return _notebook(path)
     if path.suffix != ".py":
-        raise SubmissionError(f"{path} is not a .py file or a folder; grade takes a folder laid "
-                              "out like exercises/ or a single .py file")
+        raise SubmissionError(f"{path} is not a .py file, a notebook or a folder; grade takes a "
+                              "folder laid out like exercises/, a single .py file or an .ipynb")
     _check_text([path])
     return Submission(path.resolve(), single_file=True)
+
+
+_converted_dir: Path | None = None
+
+
+def _module_folder() -> Path:
+    """A private folder (mode 0700) for the module text of notebooks, removed at exit."""
+    global _converted_dir
+    if _converted_dir is None or not _converted_dir.is_dir():
+        _converted_dir = Path(tempfile.mkdtemp(prefix="grader-notebooks-"))
+        atexit.register(shutil.rmtree, _converted_dir, True)
+    return _converted_dir
+
+
+def _notebook(path: Path) -> Submission:
+    """A notebook as a single-file submission: its code cells, converted without running."""
+    from grader import notebook
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SubmissionError(f"cannot read {path}: {exc.strerror}") from None
+    converted = notebook.convert(data, path.name)
+    text = converted.text.encode("utf-8")
+    module = _module_folder() / f"{hashlib.sha256(text).hexdigest()}.py"
+    module.write_bytes(text)
+    return Submission(path.resolve(), single_file=True, module_file=module,
+                      notes=converted.notes)
 
 
 def _check_text(files: list[Path]) -> None:

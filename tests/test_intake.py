@@ -273,8 +273,8 @@ BAD = [
      "alice", "alice/ holds a.py, b.py but none is named after an exercise topic (linalg, nn); "
               "name each file after its topic, like exercises/, or submit a single .py file"),
     ("non-python-file", lambda s, b: (s / "erin.pdf").write_bytes(b"%PDF-1.4"), {}, "erin",
-     "erin.pdf is not a .py file, a .zip or a folder; ask the student for their exercise files "
-     "as a folder, a .zip or a single .py file"),
+     "erin.pdf is not a .py file, a notebook, a .zip or a folder; ask the student for their "
+     "exercise files as a folder, a .zip, a single .py file or an .ipynb"),
     ("fifo-in-folder", lambda s, b: os.mkfifo(write_tree(s / "alice", {}) / "linalg.py"), {},
      "alice", "alice/linalg.py is not a regular file; submit ordinary files"),
     ("non-utf8-name", lambda s, b: os.mkdir(os.fsencode(s) + b"/caf\xe9"), {}, "caf\ufffd",
