@@ -1,0 +1,1090 @@
+"""Checks of exercises/eigen.py: power_iteration, spectral_decomposition, rotation_2d and
+rotation_3d, matrix_power, hyperellipse_axes.
+
+Eigenvectors are unique only up to sign, and only up to a rotation inside the eigenspace of a
+repeated eigenvalue, so no check compares eigenvector matrices entry by entry: they compare
+eigenvalues, Q^T Q = I, S Q = Q diag(lam), reconstructions and subspaces (principal angles,
+as in :func:`grader.bank.linalg.compare_directions`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from grader import diagnose
+from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
+from grader.compare import compare, describe, fmt
+from grader.judges import Mistake, Trial, raises
+
+# A student's version of a known mistake rounds differently from ours: agreement to six digits
+# names it.
+_MISTAKE_RTOL = 1e-6
+
+
+# ----------------------------------------------------------------------------- case inputs
+
+# Built with + - * / and np.sum only (see "case inputs" in grader/bank/linalg.py): the same bits
+# on every machine, so the student bundle finds its frozen expected results.
+
+# _rotation is grader/bank/linalg.py's, copied: a bank module imports only the grader runtime,
+# because the bundle of an assignment holds the bank modules of its own topics only.
+def _rotation(rng: np.random.Generator, d: int, spread: float = 3.0) -> np.ndarray:
+    """A d x d rotation: Givens rotations in every plane by angles 2 atan(t), |t| <= spread."""
+    r = np.eye(d)
+    for i in range(d):
+        for j in range(i + 1, d):
+            t = rng.uniform(-spread, spread)
+            c, s = (1 - t * t) / (1 + t * t), 2 * t / (1 + t * t)
+            ri, rj = r[:, i].copy(), r[:, j].copy()
+            r[:, i], r[:, j] = c * ri - s * rj, s * ri + c * rj
+    return r
+
+
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b from elementwise products and np.sum (no BLAS)."""
+    return np.sum(a[:, :, None] * b[None, :, :], axis=1)
+
+
+def _symmetric(rng: np.random.Generator, values, spread: float = 3.0
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(R diag(values) R^T, R) for a random rotation R; exactly symmetric."""
+    values = np.asarray(values, dtype=np.float64)
+    r = _rotation(rng, values.size, spread)
+    s = _mm(r * values, r.T)
+    return (s + s.T) / 2, r
+
+
+def _gram_schmidt(vectors) -> np.ndarray:
+    """Orthonormal columns from the given vectors, in order (Gram-Schmidt, twice)."""
+    basis: list[np.ndarray] = []
+    for z in vectors:
+        for _ in range(2):
+            for b in basis:
+                z = z - np.sum(b * z) * b
+        basis.append(z / math.sqrt(np.sum(z * z)))
+    return np.stack(basis, axis=1)
+
+
+def _is_real_scalar(value: object) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "biuf"
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _real_array(value: object, shape: tuple, *, finite: bool = True) -> bool:
+    return (isinstance(value, np.ndarray) and value.shape == shape and value.dtype.kind in "biuf"
+            and (not finite or bool(np.isfinite(value).all())))
+
+
+def _pair_problem(got: object, shapes: tuple, names: tuple) -> str | None:
+    """Why ``got`` is not a pair of finite real arrays of these shapes (None when it is)."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return f"expected a tuple ({', '.join(names)}), got {describe(got)}"
+    for value, shape, name in zip(got, shapes, names):
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+            return f"{name}: expected a real array of shape {shape}, got {describe(value)}"
+        if value.shape != shape:
+            return f"{name}: shape {value.shape}, expected {shape}"
+        if not np.isfinite(value).all():
+            return f"{name} has NaN or Inf entries"
+    return None
+
+
+def _orthonormal_problem(q: np.ndarray, atol: float, name: str) -> str | None:
+    gram = q.T @ q
+    off = np.abs(gram - np.eye(gram.shape[0]))
+    if off.max() <= atol:
+        return None
+    i, j = np.unravel_index(int(np.argmax(off)), off.shape)
+    what = (f"{name}[:, {i}] has norm {fmt(math.sqrt(max(gram[i, i], 0.0)))}" if i == j
+            else f"{name}[:, {i}] . {name}[:, {j}] = {fmt(gram[i, j])}")
+    return f"the columns of {name} must be orthonormal ({name}^T {name} = I); {what}"
+
+
+def _same_pairs(got: object, wrong: object, matrix: np.ndarray, rtol: float = _MISTAKE_RTOL
+                ) -> bool:
+    """Does (values, vectors) match a mistake's, up to signs and bases of tied eigenspaces?
+
+    The vectors are compared as columns, or as rows (a mistake that returns them as rows). Ties
+    are read off the Rayleigh quotients of the mistake's vectors, so a mistake that pairs values
+    with the wrong vectors is compared by the vectors' own eigenvalues.
+    """
+    if not (isinstance(got, (tuple, list)) and isinstance(wrong, (tuple, list))
+            and len(got) == len(wrong) == 2):
+        return False
+    (values, vectors), (w_values, w_vectors) = got, wrong
+    if not all(isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+               and a.dtype.kind in "biuf" and b.dtype.kind in "biuf"
+               and np.isfinite(a).all() and np.isfinite(b).all()
+               for a, b in ((values, w_values), (vectors, w_vectors))):
+        return False
+    scale = float(np.abs(w_values).max(initial=0.0))
+    if not np.allclose(values, w_values, rtol=rtol, atol=1e-9 * scale):
+        return False
+    for a, w in ((vectors, w_vectors), (vectors.T, w_vectors.T)):
+        if _orthonormal_problem(a, 1e-6, "Q") or _orthonormal_problem(w, 1e-6, "Q"):
+            continue
+        if _same_subspaces(a, w, np.sum(w * (matrix @ w), axis=0)):
+            return True
+    return False
+
+
+def _same_subspaces(actual: np.ndarray, expected: np.ndarray, values: np.ndarray) -> bool:
+    """Orthonormal columns along the expected ones up to sign, or spanning the same subspace
+    where neighbouring ``values`` tie (every principal angle's cosine >= 1 - 1e-6)."""
+    top = max(float(np.abs(values).max(initial=0.0)), np.finfo(np.float64).tiny)
+    groups: list[list[int]] = []
+    for j, value in enumerate(values):
+        if groups and abs(values[j - 1] - value) <= 1e-6 * top:
+            groups[-1].append(j)
+        else:
+            groups.append([j])
+    return all(np.linalg.svd(expected[:, g].T @ actual[:, g], compute_uv=False).min()
+               >= 1 - 1e-6 for g in groups)
+
+
+def _diagnosis(got: object, case: Case, mistakes: tuple[Mistake, ...], same,
+               want: object = None) -> str | None:
+    """The first mistake whose variant ``same(got, wrong, case, mistake)`` accepts, among those
+    that show on this case (whose variant the right answer ``want`` does not match)."""
+    for mistake in mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                wrong = mistake.variant(case)
+                if want is not None and same(want, wrong, case, mistake):
+                    continue
+                if same(got, wrong, case, mistake):
+                    return mistake.explain
+        except Exception:  # noqa: BLE001 - a variant that does not apply (or is not frozen)
+            continue
+    return None
+
+
+def _same_values(got: object, wrong: object, case: Case, mistake: Mistake) -> bool:
+    """Equal within the mistake's tolerance, and both complex or both real."""
+    if _has_complex(got) != _has_complex(wrong):
+        return False
+    return compare(got, wrong, rtol=mistake.rtol, atol=mistake.atol, check_dtype=False) is None
+
+
+def _has_complex(value: object) -> bool:
+    if isinstance(value, (tuple, list)):
+        return any(_has_complex(v) for v in value)
+    return isinstance(value, np.ndarray) and value.dtype.kind == "c"
+
+
+# ----------------------------------------------------------------------------- power_iteration
+
+POWER_LAM_RTOL = 1e-8
+POWER_COS_TOL = 1e-8
+# ||A v - lam v|| allowed, relative to |lambda_1| (2.8 to 10 here; the catalog's 1e-6 is for
+# |lambda_1| about 1). A run stopped when the iterate changes by less than tol = 1e-10 leaves
+# a residual of about |lambda_1 - lambda_2| * 1e-9; one stopped when lam changes by less than
+# tol leaves 1e-5 or more (the stops_on_eigenvalue mistake).
+POWER_RESIDUAL = 1e-6
+# After a fixed number of iterations every correct implementation holds the same iterate up to
+# rounding (1e-15); one iteration more or less turns it by far more than this.
+POWER_CAP_COS_TOL = 1e-10
+
+
+def _power_matrix(values, note: str, **kwargs):
+    def build(rng: np.random.Generator) -> Case:
+        vals = np.asarray(values, dtype=np.float64)
+        a, r = _symmetric(rng, vals)
+        return Case((Call("power_iteration", (a,), _start_kwargs(rng, r[:, 0], kwargs)),),
+                    note)
+    return build
+
+
+def _start_kwargs(rng: np.random.Generator, v1: np.ndarray, kwargs: dict) -> dict:
+    """kwargs with a seed whose start vector has a component >= 0.2 along v1 (a correct run
+    then converges in the iterations the case allows); no seed for the default call."""
+    if kwargs.get("seed", 0) is None:
+        return {k: v for k, v in kwargs.items() if k != "seed"}
+    while True:
+        seed = int(rng.integers(1, 10**6))
+        x = np.random.default_rng(seed).standard_normal(v1.size)
+        if abs(np.sum(x * v1)) >= 0.2 * math.sqrt(np.sum(x * x)):
+            return {**kwargs, "seed": seed}
+
+
+def _power_larger(rng: np.random.Generator) -> Case:
+    values = np.concatenate([[10.0], rng.uniform(-6.0, 6.0, 29)])
+    a, r = _symmetric(rng, values)
+    return Case((Call("power_iteration", (a,), _start_kwargs(rng, r[:, 0], {})),),
+                "a symmetric 30x30 matrix, |lambda_2 / lambda_1| <= 0.6")
+
+
+def _power_orthogonal_start(rng: np.random.Generator) -> Case:
+    # v2 is the all-ones direction and v1 is orthogonal to it and to e_1: a run started from
+    # ones, or from e_1, never sees v1 and settles on (lambda_2, v2).
+    n = 6
+    e1 = np.zeros(n)
+    e1[0] = 1.0
+    q = _gram_schmidt([np.ones(n), e1, *rng.standard_normal((n - 2, n))])
+    values = np.array([2.85, 0.9, 3.0, 0.6, -0.4, 0.2]) * rng.uniform(0.9, 1.1)
+    a = _mm(q * values, q.T)
+    a = (a + a.T) / 2
+    return Case((Call("power_iteration", (a,), _start_kwargs(rng, q[:, 2], {})),),
+                "a symmetric 6x6 matrix whose dominant eigenvector is orthogonal to the "
+                "all-ones vector and to e_1 (lambda_2 / lambda_1 = 0.95)")
+
+
+def _power_cap(rng: np.random.Generator) -> Case:
+    # A start with components of at least 0.3 along v1 and v2: after 30 steps (0.99^30 = 0.74)
+    # the iterate is still a visible mix, and one step more flips its v2 part.
+    values = np.array([4.0, -3.96, 1.5, -1.0, 0.5, 0.2])
+    a, r = _symmetric(rng, values)
+    while True:
+        seed = int(rng.integers(1, 10**6))
+        x = np.random.default_rng(seed).standard_normal(len(a))
+        size = math.sqrt(np.sum(x * x))
+        if min(abs(np.sum(x * r[:, 0])), abs(np.sum(x * r[:, 1]))) >= 0.3 * size:
+            break
+    return Case((Call("power_iteration", (a,), {"num_iters": 30, "seed": seed}),),
+                f"a symmetric 6x6 matrix with lambda_2 / lambda_1 = -0.99, num_iters=30, "
+                f"seed={seed} (too few iterations to converge)")
+
+
+def _power_inputs(case: Case) -> tuple[np.ndarray, int, float, int]:
+    call = case.calls[-1]
+    kw = call.kwargs
+    return (np.asarray(call.args[0], dtype=np.float64), int(kw.get("num_iters", 1000)),
+            float(kw.get("tol", 1e-10)), int(kw.get("seed", 0)))
+
+
+def _power_run(a: np.ndarray, start: np.ndarray, num_iters: int, tol: float, *,
+               stale: bool = False, on_value: bool = False) -> tuple[float, np.ndarray]:
+    """The docstring's iteration from ``start``; ``stale`` returns the Rayleigh quotient of the
+    iterate before the last step, ``on_value`` stops when lam changes by less than tol."""
+    v = start / np.linalg.norm(start)
+    lam = previous = float(v @ a @ v)
+    for _ in range(num_iters):
+        w = a @ v
+        w = w / np.linalg.norm(w)
+        previous, lam_w = lam, float(w @ a @ w)
+        change = abs(lam_w - lam) if on_value else min(np.linalg.norm(w - v),
+                                                        np.linalg.norm(w + v))
+        v, lam = w, lam_w
+        if change < tol:
+            break
+    return (previous if stale else lam), v
+
+
+def _power_variant(start: str, *, extra: int = 0, **options):
+    def variant(case: Case) -> tuple[float, np.ndarray]:
+        a, num_iters, tol, seed = _power_inputs(case)
+        x = {"ones": lambda n: np.ones(n),
+             "seeded": lambda n: np.random.default_rng(seed).standard_normal(n),
+             "legacy": lambda n: np.random.RandomState(seed).standard_normal(n)}[start](len(a))
+        return _power_run(a, x, num_iters + extra, tol, **options)
+    return variant
+
+
+def _power_abs(case: Case) -> tuple[float, np.ndarray]:
+    lam, v = _power_variant("seeded")(case)
+    return abs(lam), v
+
+
+POWER_MISTAKES = (
+    Mistake("power_norm_as_eigenvalue",
+            "you returned ||A v|| as the eigenvalue: that is |lambda|, and the dominant "
+            "eigenvalue here is negative. Use the Rayleigh quotient lam = v^T A v (v of unit "
+            "norm), which keeps the sign", _power_abs),
+    Mistake("power_fixed_start",
+            "you started from a fixed vector (all ones or e_1): here it is orthogonal to the "
+            "dominant eigenvector, so every iterate stays orthogonal to it and the iteration "
+            "settles on the next eigenvector. Start from the random vector "
+            "np.random.default_rng(seed).standard_normal(n), as the docstring says",
+            _power_variant("ones")),
+    Mistake("power_stale_eigenvalue",
+            "your lam is the Rayleigh quotient of the iterate BEFORE the last step, not of the "
+            "v you return: after the loop, compute lam = v^T A v of the final v",
+            _power_variant("seeded", stale=True)),
+    Mistake("power_extra_iteration",
+            "you made num_iters + 1 matrix-vector products: num_iters counts every product "
+            "A v, the first one (from the start vector) included",
+            _power_variant("seeded", extra=1)),
+    Mistake("power_legacy_rng",
+            "your start vector comes from the legacy np.random.RandomState(seed) (or "
+            "np.random.seed): use np.random.default_rng(seed).standard_normal(n), as the "
+            "docstring says, so that a run is reproducible",
+            _power_variant("legacy")),
+    Mistake("power_stops_on_eigenvalue",
+            "you stopped when lam stopped changing: the Rayleigh quotient converges twice as "
+            "fast as the vector (its error is the square of the vector's), so the loop ends "
+            "while v is still visibly off. Stop when v itself changes by less than tol (up to "
+            "sign)", _power_variant("seeded", on_value=True)),
+)
+
+
+def _power_angle(v: np.ndarray, w: np.ndarray) -> float:
+    cos = abs(float(v @ w)) / (np.linalg.norm(v) * np.linalg.norm(w))
+    return math.acos(min(1.0, cos))
+
+
+def _same_power(got: object, wrong: object, case: Case, mistake: Mistake) -> bool:
+    if not (isinstance(got, (tuple, list)) and len(got) == 2 and _is_real_scalar(got[0])
+            and _real_array(got[1], wrong[1].shape)):
+        return False
+    lam, v = float(got[0]), got[1].astype(np.float64)
+    if not math.isclose(lam, wrong[0], rel_tol=_MISTAKE_RTOL, abs_tol=1e-12):
+        return False
+    if mistake.name != "power_stops_on_eigenvalue":
+        return 1 - abs(float(v @ wrong[1])) / np.linalg.norm(v) <= _MISTAKE_RTOL
+    # Stopped early: v is off by about the variant's angle (the exact stop differs by rounding).
+    a, _, _, _ = _power_inputs(case)
+    values, vectors = np.linalg.eigh(a)
+    top = vectors[:, int(np.argmax(np.abs(values)))]
+    mine, theirs = _power_angle(v, top), _power_angle(wrong[1], top)
+    return theirs > 1e-6 and theirs / 10 <= mine <= theirs * 10
+
+
+def _power_judge(capped: bool = False):
+    def judge(trial: Trial) -> Verdict:
+        got, (lam_w, v_w) = trial.got(), trial.want()
+        a = _power_inputs(trial.case)[0]
+        prefix = f"power_iteration for {trial.case.note}"
+
+        def fail(message: str) -> Verdict:
+            return Verdict(False, f"{prefix}: {message}", _diagnosis(
+                got, trial.case, POWER_MISTAKES, _same_power, (lam_w, v_w)))
+
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return fail(f"expected a tuple (lam, v), got {describe(got)}")
+        if not _is_real_scalar(got[0]):
+            return fail(f"lam: expected a real scalar (a float), got {describe(got[0])}")
+        if _real_array(got[1], v_w.shape, finite=False) and not np.isfinite(got[1]).all():
+            return fail("v has NaN or Inf entries: the iterate overflowed (or was divided by "
+                        "zero); normalize it after every product")
+        if not _real_array(got[1], v_w.shape):
+            return fail(f"v: expected a real array of shape {v_w.shape}, got "
+                        f"{describe(got[1])}")
+        lam, v = float(got[0]), got[1].astype(np.float64)
+        norm = float(np.linalg.norm(v))
+        if abs(norm - 1) > 1e-8:
+            return fail(f"v must have unit norm; ||v|| = {fmt(norm)}")
+        if not math.isclose(lam, lam_w, rel_tol=POWER_LAM_RTOL, abs_tol=1e-12):
+            what = "the Rayleigh quotient after num_iters iterations" if capped else \
+                "the dominant eigenvalue (largest |lambda|)"
+            return fail(f"lam = {fmt(lam)}, expected {what} {fmt(lam_w)}")
+        off = 1 - abs(float(v @ v_w))
+        tol = POWER_CAP_COS_TOL if capped else POWER_COS_TOL
+        if off > tol:
+            what = "the iterate after num_iters iterations from the docstring's start vector" \
+                if capped else "the dominant eigenvector"
+            return fail(f"v is not along {what} (either sign is fine): the angle between them "
+                        f"is {fmt(math.degrees(_power_angle(v, v_w)))} degrees (1 - |cos| = "
+                        f"{fmt(off)}, allowed {tol:g})")
+        residual = float(np.linalg.norm(a @ v - lam * v))
+        if not capped and residual > POWER_RESIDUAL * abs(lam_w):
+            return fail(f"||A v - lam v|| = {fmt(residual)} (allowed "
+                        f"{fmt(POWER_RESIDUAL * abs(lam_w))}): v is not yet an eigenvector")
+        return Verdict(True)
+
+    return judge
+
+
+def _power_timing(rng: np.random.Generator) -> Call:
+    b = rng.standard_normal((300, 300))
+    return Call("power_iteration", ((b + b.T) / 2, 200), {"tol": 0.0}, send=False)
+
+
+POWER_ITERATION = Exercise(
+    id="eigen.power_iteration",
+    title="Power iteration",
+    functions=("power_iteration",),
+    summary="the dominant eigenpair of a symmetric matrix by repeated A v / ||A v||, lam = v^T A v",
+    forbidden=("numpy.linalg.eig", "numpy.linalg.eigh", "numpy.linalg.eigvals",
+               "numpy.linalg.eigvalsh", "numpy.linalg.svd", "scipy.linalg.eig",
+               "scipy.linalg.eigh", "scipy.linalg.eigvals", "scipy.linalg.eigvalsh",
+               "scipy.sparse.linalg.eigsh", "torch.linalg.eig", "torch.linalg.eigh"),
+    checks=(
+        Check("small", _power_matrix([6.0, 3.0, -2.0, 1.5, 0.5], "a symmetric 5x5 matrix, "
+                                     "default arguments", seed=None), _power_judge(),
+              points=1, about="a 5x5 symmetric matrix, default arguments"),
+        Check("larger", _power_larger, _power_judge(), points=1,
+              about="a 30x30 symmetric matrix"),
+        Check("negative_dominant", _power_matrix([-5.0, 3.5, -3.0, 2.0, 1.0, -0.5],
+                                                 "a symmetric 6x6 matrix whose dominant "
+                                                 "eigenvalue is -5"),
+              _power_judge(), points=0.5, hidden=True,
+              about="a negative dominant eigenvalue keeps its sign"),
+        Check("close_eigenvalues", _power_matrix([3.0, 2.94, 1.2, -1.0, 0.5, 0.3],
+                                                 "a symmetric 6x6 matrix with lambda_2 / "
+                                                 "lambda_1 = 0.98"),
+              _power_judge(), points=0.5, hidden=True,
+              about="|lambda_2| close to |lambda_1|: slow convergence, stop on v, not on lam"),
+        Check("orthogonal_start", _power_orthogonal_start, _power_judge(), points=0.5,
+              hidden=True, about="a dominant eigenvector orthogonal to ones and to e_1"),
+        Check("iteration_cap", _power_cap, _power_judge(capped=True), points=0.5, hidden=True,
+              about="num_iters caps the iterations"),
+    ),
+    timing=Timing(_power_timing, slow_ratio=5.0,
+                  advice="one matrix-vector product A @ v per iteration: no Python loop over "
+                         "rows or entries, no matrix-matrix products"),
+)
+
+
+# ------------------------------------------------------------------- spectral_decomposition
+
+# Every symmetric eigensolver (eigh's drivers, Jacobi, QR iteration, torch, scipy) agrees with
+# eigvalsh to a few n * eps * max|lambda|; eigenvectors of eigh are orthonormal to n * eps.
+SPECTRAL_VALUE_RTOL = 1e-10
+SPECTRAL_ATOL = 1e-9  # Q^T Q - I, and residuals relative to max|lambda|
+
+
+def _spectral_case(values, note: str, *, jitter: float = 0.1):
+    def build(rng: np.random.Generator) -> Case:
+        vals = np.asarray(values, dtype=np.float64) * rng.uniform(1 - jitter, 1 + jitter)
+        s, _ = _symmetric(rng, vals)
+        return Case((Call("spectral_decomposition", (s,)),), note)
+    return build
+
+
+def _spectral_gram(rng: np.random.Generator) -> Case:
+    b = rng.standard_normal((8, 8))
+    s = _mm(b, b.T) / 8
+    return Case((Call("spectral_decomposition", ((s + s.T) / 2,)),),
+                "a positive definite 8x8 matrix B B^T / 8")
+
+
+def _spectral_non_symmetric(rng: np.random.Generator) -> Case:
+    s, _ = _symmetric(rng, [3.0, 1.0, -1.0, 0.5])
+    skew = rng.uniform(0.2, 0.5) * np.triu(rng.standard_normal((4, 4)), 1)
+    return Case((Call("spectral_decomposition", (s + skew - skew.T,)),),
+                "a NON-symmetric 4x4 matrix")
+
+
+def _spectral_input(case: Case) -> np.ndarray:
+    return np.asarray(case.calls[-1].args[0], dtype=np.float64)
+
+
+def _spectral_wrong(order: str = "value", *, rows: bool = False, unpaired: bool = False,
+                    lower: bool = False):
+    """eigh's (lam, Q), ordered by ``order`` ('value' descending, 'ascending', 'abs'), with Q
+    transposed (``rows``), or with the values reversed and the columns not (``unpaired``)."""
+
+    def variant(case: Case) -> tuple[np.ndarray, np.ndarray]:
+        s = _spectral_input(case)
+        w, v = np.linalg.eigh(np.tril(s) + np.tril(s, -1).T if lower else s)
+        idx = {"value": np.argsort(-w, kind="stable"), "ascending": np.arange(w.size),
+               "abs": np.argsort(-np.abs(w), kind="stable")}[order]
+        lam, q = w[idx], v[:, idx]
+        if unpaired:
+            lam, q = w[::-1], v
+        return lam, (q.T.copy() if rows else q)
+
+    return variant
+
+
+def _spectral_eig(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    w, v = np.linalg.eig(_spectral_input(case))
+    idx = np.argsort(-w.real, kind="stable")
+    return w.real[idx], v.real[:, idx]
+
+
+def _spectral_svd(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    u, sv, _ = np.linalg.svd(_spectral_input(case))
+    return sv, u
+
+
+SPECTRAL_MISTAKES = (
+    Mistake("spectral_ascending",
+            "your eigenvalues are in ASCENDING order, as np.linalg.eigh returns them: reverse "
+            "both, lam[::-1] and Q[:, ::-1], so that lam is descending",
+            _spectral_wrong("ascending")),
+    Mistake("spectral_abs_order",
+            "you ordered the eigenvalues by |lambda|: the order is by VALUE, descending, so a "
+            "negative eigenvalue of large magnitude comes LAST (sort by -lam, not -|lam|)",
+            _spectral_wrong("abs")),
+    Mistake("spectral_svd",
+            "you used the SVD: singular values are |lambda|, so a negative eigenvalue loses its "
+            "sign (and its place in the order). The SVD is the eigendecomposition only for "
+            "positive semidefinite matrices: use np.linalg.eigh", _spectral_svd),
+    Mistake("spectral_rows",
+            "your Q holds the eigenvectors as ROWS (you returned Q^T): column j of Q must be "
+            "the eigenvector of lam[j], as np.linalg.eigh returns them",
+            _spectral_wrong(rows=True)),
+    Mistake("spectral_unpaired",
+            "you reversed the eigenvalues but not the columns of Q: column j of Q must stay "
+            "the eigenvector of lam[j], so reorder both with the same index (lam[::-1], "
+            "Q[:, ::-1])", _spectral_wrong(unpaired=True)),
+    Mistake("spectral_eig_not_orthogonal",
+            "you used np.linalg.eig, made for general matrices: for a repeated eigenvalue it "
+            "returns SOME basis of the eigenspace, not an orthonormal one (at times not even a "
+            "basis: two vectors can be parallel, so orthonormalizing them afterwards does not "
+            "always help), and rounding can turn the repeated eigenvalue into a complex pair "
+            "with tiny imaginary parts. np.linalg.eigh, made for symmetric matrices, always "
+            "returns real eigenvalues and orthonormal eigenvectors", _spectral_eig),
+)
+SPECTRAL_NO_CHECK = Mistake(
+    "spectral_no_symmetry_check",
+    "you decomposed a matrix that is not symmetric: np.linalg.eigh reads only one triangle of "
+    "S and never checks. Test np.allclose(S, S.T) yourself and raise ValueError",
+    _spectral_wrong(lower=True))
+
+
+def _same_spectral(got: object, wrong: object, case: Case, mistake: Mistake) -> bool:
+    s = _spectral_input(case)
+    if mistake.name == "spectral_no_symmetry_check":
+        s = np.tril(s) + np.tril(s, -1).T
+    if mistake.name != "spectral_eig_not_orthogonal":
+        return _same_pairs(got, wrong, s)
+    # eig: the right eigenvalues, with unit eigenvectors that are not orthogonal, or complex
+    # numbers with tiny imaginary parts (a repeated eigenvalue perturbed by rounding can come
+    # out of a general eigensolver as a complex pair).
+    n = len(s)
+    if not (isinstance(got, (tuple, list)) and len(got) == 2 and all(
+            isinstance(x, np.ndarray) and x.shape == shape and x.dtype.kind in "biufc"
+            and np.isfinite(x).all() for x, shape in zip(got, ((n,), (n, n))))):
+        return False
+    lam, q = got
+    scale = float(np.abs(wrong[0]).max(initial=0.0))
+    if not np.allclose(lam.real, wrong[0], rtol=_MISTAKE_RTOL, atol=1e-9 * scale):
+        return False
+    if np.iscomplexobj(lam) or np.iscomplexobj(q):
+        return True
+    lam, q = lam.astype(np.float64), q.astype(np.float64)
+    return (np.allclose(np.sum(q * q, axis=0), 1.0, atol=1e-6)
+            and float(np.abs(s @ q - q * lam).max()) <= 1e-6 * scale
+            and _orthonormal_problem(q, 1e-6, "Q") is not None)
+
+
+def _eigen_residual(matrix: np.ndarray, values: np.ndarray, vectors: np.ndarray
+                    ) -> tuple[int, float]:
+    """The column j with the largest ||M v_j - values_j v_j||, and that norm."""
+    norms = np.linalg.norm(matrix @ vectors - vectors * values, axis=0)
+    j = int(np.argmax(norms))
+    return j, float(norms[j])
+
+
+def _spectral_judge(trial: Trial) -> Verdict:
+    """lam against eigvalsh; then Q^T Q = I, S Q = Q diag(lam) and the reconstruction, which
+    hold for every orthonormal eigenbasis (any signs, any basis of a repeated eigenvalue)."""
+    got, (lam_w, _) = trial.got(), trial.want()
+    s = _spectral_input(trial.case)
+    n = len(s)
+
+    def fail(message: str) -> Verdict:
+        return Verdict(False, f"spectral_decomposition for {trial.case.note}: {message}",
+                       _diagnosis(got, trial.case, SPECTRAL_MISTAKES, _same_spectral,
+                                  trial.want()))
+
+    problem = _pair_problem(got, ((n,), (n, n)), ("lam", "Q"))
+    if problem:
+        return fail(problem)
+    lam, q = (np.asarray(x, dtype=np.float64) for x in got)
+    scale = float(np.abs(lam_w).max())
+    found = compare(lam, lam_w, rtol=SPECTRAL_VALUE_RTOL, atol=SPECTRAL_VALUE_RTOL * scale,
+                    path="lam")
+    if found is not None:
+        return fail(f"{found} (the eigenvalues, in descending order)")
+    problem = _orthonormal_problem(q, SPECTRAL_ATOL, "Q")
+    if problem:
+        return fail(problem)
+    j, residual = _eigen_residual(s, lam, q)
+    if residual > SPECTRAL_ATOL * scale:
+        return fail(f"Q[:, {j}] is not an eigenvector for lam[{j}] = {fmt(lam[j])}: "
+                    f"||S q - lam q|| = {fmt(residual)} (S Q = Q diag(lam) must hold)")
+    error = float(np.abs((q * lam) @ q.T - s).max())
+    if error > SPECTRAL_ATOL * scale:
+        return fail(f"Q diag(lam) Q^T differs from S by up to {fmt(error)}")
+    return Verdict(True)
+
+
+def _raises_value_error(why: str, mistakes: tuple[Mistake, ...], same):
+    """``raises('ValueError')``, naming a known mistake when the student returned a value."""
+
+    def judge(trial: Trial) -> Verdict:
+        verdict = raises("ValueError", why=why)(trial)
+        result = trial.actual[-1]
+        if verdict.passed or result.raised is not None or result.missing:
+            return verdict
+        return Verdict(False, verdict.message,
+                       _diagnosis(result.value, trial.case, mistakes, same))
+
+    return judge
+
+
+def _spectral_timing(rng: np.random.Generator) -> Call:
+    b = rng.standard_normal((60, 60))
+    return Call("spectral_decomposition", ((b + b.T) / 2,), send=False)
+
+
+SPECTRAL_DECOMPOSITION = Exercise(
+    id="eigen.spectral_decomposition",
+    title="Spectral decomposition of a symmetric matrix",
+    functions=("spectral_decomposition",),
+    summary="S = Q diag(lam) Q^T with lam descending and orthonormal eigenvector columns",
+    checks=(
+        Check("small", _spectral_case([5.0, 2.0, 1.0, 0.5], "a positive definite 4x4 matrix"),
+              _spectral_judge, points=1, about="a 4x4 positive definite matrix"),
+        Check("larger", _spectral_gram, _spectral_judge, points=1,
+              about="an 8x8 positive definite matrix"),
+        Check("indefinite", _spectral_case([4.0, 1.5, -0.5, -3.0, -6.0],
+                                           "an indefinite 5x5 matrix (eigenvalues of both "
+                                           "signs)"),
+              _spectral_judge, points=0.5, hidden=True,
+              about="negative eigenvalues: order by value, not |value|"),
+        Check("repeated", _spectral_case([5.0, 2.0, 2.0, 2.0, -1.0, -1.0],
+                                         "a 6x6 matrix with repeated eigenvalues (one "
+                                         "three times, one twice)"),
+              _spectral_judge, points=0.5, hidden=True,
+              about="repeated eigenvalues: orthonormal eigenvectors in each eigenspace"),
+        Check("rank_deficient", _spectral_case([3.0, 1.0, 0.0, 0.0, 0.0],
+                                               "a 5x5 matrix of rank 2 (0 three times)"),
+              _spectral_judge, points=0.5, hidden=True,
+              about="a repeated eigenvalue 0"),
+        Check("non_symmetric", _spectral_non_symmetric,
+              _raises_value_error("the spectral theorem is about symmetric matrices",
+                                  (SPECTRAL_NO_CHECK,), _same_spectral),
+              points=0.5, hidden=True, about="a non-symmetric matrix raises ValueError"),
+    ),
+    # np.linalg.eig costs 3-6x eigh (too close to flag reliably); a decomposition or a null
+    # space per eigenvalue costs n times as much.
+    timing=Timing(_spectral_timing, slow_ratio=10.0,
+                  advice="one np.linalg.eigh gives every eigenpair at once: no decomposition "
+                         "(or null space, or power iteration) per eigenvalue"),
+)
+
+
+# ----------------------------------------------------------------------------- rotation_matrix
+
+# Entries of a rotation are cosines and sines: libm's last bits are all that differ.
+ROTATION_ATOL = 1e-12
+_E = np.eye(3)
+
+
+def _rotation_2d_case(thetas, note: str):
+    def build(rng: np.random.Generator) -> Case:
+        values = thetas(rng) if callable(thetas) else thetas
+        return Case(tuple(Call("rotation_2d", (float(t),)) for t in values), note)
+    return build
+
+
+def _unit(rng: np.random.Generator) -> np.ndarray:
+    z = rng.standard_normal(3)
+    return z / math.sqrt(np.sum(z * z))
+
+
+def _rotation_3d_case(pairs, note: str):
+    def build(rng: np.random.Generator) -> Case:
+        values = pairs(rng) if callable(pairs) else pairs
+        return Case(tuple(Call("rotation_3d", (np.array(axis, dtype=np.float64), float(t)))
+                          for axis, t in values), note)
+    return build
+
+
+def _rodrigues(axis: np.ndarray, theta: float, *, normalize: bool = True) -> np.ndarray:
+    x, y, z = axis / np.linalg.norm(axis) if normalize else axis
+    k = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
+    return np.eye(3) + math.sin(theta) * k + (1 - math.cos(theta)) * (k @ k)
+
+
+def _rotation_wrong(*, sign: float = 1.0, scale: float = 1.0, normalize: bool = True):
+    """Every call's result, rotating by sign * scale * theta about a (un)normalized axis."""
+
+    def variant(case: Case) -> list[np.ndarray]:
+        out = []
+        for call in case.calls:
+            theta = sign * scale * call.args[-1]
+            if call.func == "rotation_2d":
+                c, s = math.cos(theta), math.sin(theta)
+                out.append(np.array([[c, -s], [s, c]]))
+            else:
+                out.append(_rodrigues(np.asarray(call.args[0], dtype=np.float64), theta,
+                                      normalize=normalize))
+        return out
+
+    return variant
+
+
+ROTATION_MISTAKES = (
+    Mistake("rotation_transposed",
+            "your matrix is the rotation by -theta (the transpose of the right one): R(theta) "
+            "turns COUNTERCLOCKWISE, R(pi/2) e_x = e_y, so R = [[cos, -sin], [sin, cos]]; in "
+            "3-D, by the right-hand rule about the axis: R = I + sin(theta) K + (1 - cos(theta)) "
+            "K^2 with K v = k x v, i.e. K = [[0, -k3, k2], [k3, 0, -k1], [-k2, k1, 0]]",
+            _rotation_wrong(sign=-1.0), rtol=_MISTAKE_RTOL, atol=1e-9),
+    Mistake("rotation_axis_not_normalized",
+            "Rodrigues' formula needs a UNIT axis: divide the axis by its norm first. With K "
+            "built from a longer axis, R is not even orthogonal",
+            _rotation_wrong(normalize=False), rtol=_MISTAKE_RTOL, atol=1e-9),
+    Mistake("rotation_degrees",
+            "you treated theta as degrees: theta is in radians (no np.radians / np.deg2rad)",
+            _rotation_wrong(scale=math.pi / 180), rtol=_MISTAKE_RTOL, atol=1e-9),
+)
+
+
+def _call_text(call: Call) -> str:
+    """'rotation_3d(axis=[0, 0, 2.5], theta=1.5708)'."""
+    names = ("theta",) if call.func == "rotation_2d" else ("axis", "theta")
+    args = ", ".join(f"{name}=" + (np.array2string(a, precision=4, separator=", ")
+                                   if isinstance(a, np.ndarray) else f"{a:.6g}")
+                     for name, a in zip(names, call.args))
+    return f"{call.func}({args})"
+
+
+def _rotation_properties(r: np.ndarray, call: Call) -> str:
+    """The properties of a rotation that ``r`` violates, as text."""
+    if r.shape not in ((2, 2), (3, 3)) or not np.isfinite(r).all():
+        return ""
+    broken = []
+    ortho = float(np.abs(r.T @ r - np.eye(len(r))).max())
+    if ortho > 1e-9:
+        broken.append(f"R^T R = I fails (max |R^T R - I| = {fmt(ortho)})")
+    det = float(np.linalg.det(r))
+    if abs(det - 1) > 1e-9:
+        broken.append(f"det R = {fmt(det)}, not +1")
+    if call.func == "rotation_3d":
+        k = np.asarray(call.args[0], dtype=np.float64)
+        k = k / np.linalg.norm(k)
+        moved = float(np.linalg.norm(r @ k - k))
+        if moved > 1e-9:
+            broken.append(f"R moves the axis (||R k - k|| = {fmt(moved)} for the unit axis k)")
+    return "; a rotation must have " + "; ".join(broken) if broken else ""
+
+
+def _rotation_judge(trial: Trial) -> Verdict:
+    """Each call against the reference, entry by entry (a rotation matrix is unique)."""
+    for i, call in enumerate(trial.case.calls):
+        got, want = trial.got(i), trial.want(i)
+        found = compare(got, want, rtol=0.0, atol=ROTATION_ATOL)
+        if found is None:
+            continue
+        message = f"{_call_text(call)}: {found}"
+        if isinstance(got, np.ndarray) and got.dtype.kind in "biuf":
+            message += _rotation_properties(got.astype(np.float64), call)
+        values = [r.value for r in trial.actual]
+        wanted = [r.value for r in trial.expected]
+        return Verdict(False, message, _diagnosis(values, trial.case, ROTATION_MISTAKES,
+                                                  _same_values, wanted))
+    return Verdict(True)
+
+
+_PI = math.pi
+ROTATION_MATRIX = Exercise(
+    id="eigen.rotation_matrix",
+    title="Rotation matrices in 2-D and 3-D",
+    functions=("rotation_2d", "rotation_3d"),
+    summary="counterclockwise R(theta) in the plane; Rodrigues' formula about a 3-D axis",
+    checks=(
+        Check("known_2d", _rotation_2d_case([_PI / 2, _PI / 6, _PI], "theta = pi/2, pi/6, pi"),
+              _rotation_judge, points=0.5, about="2-D rotations by pi/2, pi/6 and pi"),
+        Check("random_2d", _rotation_2d_case(lambda rng: rng.uniform(-_PI, _PI, 3),
+                                             "three angles in (-pi, pi)"),
+              _rotation_judge, points=0.5, about="2-D rotations by random angles"),
+        Check("known_3d", _rotation_3d_case([(_E[2], _PI / 2), (_E[0], _PI / 2),
+                                             (_E[1], _PI / 3)],
+                                            "the coordinate axes, theta = pi/2 and pi/3"),
+              _rotation_judge, points=0.5, about="3-D rotations about the coordinate axes"),
+        Check("random_3d", _rotation_3d_case(
+            lambda rng: [(_unit(rng), rng.uniform(-_PI, _PI)) for _ in range(3)],
+            "three random unit axes and angles"), _rotation_judge, points=0.5,
+              about="3-D rotations about random unit axes"),
+        Check("special_angles_2d", _rotation_2d_case(
+            lambda rng: [0.0, 2 * _PI, -_PI / 2, -rng.uniform(0.1, 3.0)],
+            "theta = 0, 2 pi, -pi/2 and a negative angle"), _rotation_judge, points=0.5,
+              hidden=True, about="theta = 0, 2 pi and negative angles in 2-D"),
+        Check("special_angles_3d", _rotation_3d_case(
+            lambda rng: [(_unit(rng), 0.0), (_unit(rng), 2 * _PI),
+                         (_unit(rng), -rng.uniform(0.1, 3.0))],
+            "theta = 0, 2 pi and a negative angle"), _rotation_judge, points=0.5, hidden=True,
+              about="theta = 0, 2 pi and negative angles in 3-D"),
+        Check("non_unit_axis", _rotation_3d_case(
+            lambda rng: [([0.0, 0.0, 2.5], _PI / 2), ([1.0, 1.0, 1.0], 2 * _PI / 3),
+                         (3.7 * _unit(rng), rng.uniform(-_PI, _PI))],
+            "axes of norm 2.5, sqrt(3) and 3.7"), _rotation_judge, points=1, hidden=True,
+              about="an axis of any length: normalize it"),
+    ),
+)
+
+
+# ----------------------------------------------------------------------------- matrix_power
+
+# V diag(w^k) V^{-1} loses about cond(V)^2 * k * eps relative to max|A^k|; the cases keep
+# cond(V) <= 4 (P = R1 diag(s) R2^T with s in [0.5, 2]), so rounding stays below 1e-13.
+MATRIX_POWER_RTOL = 1e-9
+
+
+def _similar(rng: np.random.Generator, d: np.ndarray) -> np.ndarray:
+    """P d P^{-1} for P = R1 diag(s) R2^T, whose inverse R2 diag(1/s) R1^T is exact algebra."""
+    n = len(d)
+    r1, r2 = _rotation(rng, n), _rotation(rng, n)
+    s = rng.uniform(0.5, 2.0, n)
+    return _mm(_mm(_mm(r1 * s, r2.T), d), _mm(r2 / s, r1.T))
+
+
+def _mp_case(values, k: int, note: str, *, symmetric: bool = False, pair=None):
+    """A diagonalizable matrix with these real eigenvalues (and a complex pair a +- ib)."""
+
+    def build(rng: np.random.Generator) -> Case:
+        vals = np.asarray(values, dtype=np.float64) * rng.uniform(0.95, 1.05)
+        if symmetric:
+            a, _ = _symmetric(rng, vals)
+        else:
+            d = np.diag(np.concatenate([[0.0, 0.0] if pair else [], vals]))
+            if pair:
+                d[0, 0] = d[1, 1] = pair[0]
+                d[0, 1], d[1, 0] = -pair[1], pair[1]
+            a = _similar(rng, d)
+        return Case((Call("matrix_power", (a, k)),), f"{note}, k={k}")
+    return build
+
+
+_JORDAN = np.array([[1.0, 1.0], [0.0, 1.0]])
+
+
+def _mp_inputs(case: Case) -> tuple[np.ndarray, int]:
+    call = case.calls[-1]
+    return np.asarray(call.args[0], dtype=np.float64), int(call.args[1])
+
+
+def _mp_wrong(how: str):
+    def variant(case: Case) -> np.ndarray:
+        a, k = _mp_inputs(case)
+        if how == "elementwise":
+            return a**k
+        w, v = np.linalg.eig(a)
+        with np.errstate(all="ignore"):  # exp(k log w) is NaN for a negative w
+            wk = np.exp(k * np.log(w)) if how == "exp_log" else w**k
+            out = (v * wk) @ (v.T if how == "transpose" else np.linalg.inv(v))
+        return out if how == "complex" or not np.iscomplexobj(out) else out.real
+    return variant
+
+
+MP_MISTAKES = (
+    Mistake("mp_elementwise",
+            "A**k raises every ENTRY of A to the power k; the matrix power is the product "
+            "A A ... A, which the eigendecomposition turns into V diag(w**k) V^{-1}",
+            _mp_wrong("elementwise"), rtol=_MISTAKE_RTOL, atol=1e-9),
+    Mistake("mp_transpose_not_inverse",
+            "you used V^T where V^{-1} belongs: the eigenvectors of a NON-symmetric matrix are "
+            "not orthogonal, so V^{-1} != V^T. Use np.linalg.inv(V) or np.linalg.solve",
+            _mp_wrong("transpose"), rtol=_MISTAKE_RTOL, atol=1e-9),
+    Mistake("mp_defective_ignored",
+            "[[1, 1], [0, 1]] is not diagonalizable: its only eigenvectors are multiples of "
+            "e_1, so the V that np.linalg.eig returns is singular up to rounding and "
+            "V diag(w**k) V^{-1} is meaningless. Detect it (np.linalg.cond(V) huge) and raise "
+            "np.linalg.LinAlgError, or fall back to repeated multiplication",
+            _mp_wrong("plain"), rtol=_MISTAKE_RTOL, atol=1e-6),
+    Mistake("mp_exp_log",
+            "you computed w**k as exp(k log w): the log of a negative eigenvalue is NaN. With "
+            "an integer k, w**k is exact for negative w too",
+            _mp_wrong("exp_log"), rtol=_MISTAKE_RTOL, atol=1e-9),
+    Mistake("mp_complex",
+            "your result is complex: for complex eigenvalues np.linalg.eig returns complex V "
+            "and w, but A^k of a real matrix is real (the eigenvalues come in conjugate pairs "
+            "and the imaginary parts cancel up to rounding): return the real part",
+            _mp_wrong("complex"), rtol=_MISTAKE_RTOL, atol=1e-9),
+)
+
+
+def _mp_judge(trial: Trial) -> Verdict:
+    got, want = trial.got(), trial.want()
+    atol = MATRIX_POWER_RTOL * float(np.abs(want).max())
+    found = compare(got, want, rtol=MATRIX_POWER_RTOL, atol=atol)
+    if found is None:
+        return Verdict(True)
+    note = f" for {trial.case.note}" if trial.case.note else ""
+    diagnosis = _diagnosis(got, trial.case, MP_MISTAKES, _same_values, want)
+    if diagnosis is None and found.kind != "dtype":
+        diagnosis = diagnose.generic(got, want, rtol=MATRIX_POWER_RTOL, atol=atol)
+    return Verdict(False, f"matrix_power{note}: {found}", diagnosis)
+
+
+def _mp_defective_judge(trial: Trial) -> Verdict:
+    """Raising LinAlgError (or ValueError) is right; so is the true power [[1, k], [0, 1]]."""
+    raised = trial.actual[-1].raised
+    if raised is not None and {"LinAlgError", "ValueError"} & set(raised.get("mro", ())):
+        return Verdict(True)
+    verdict = _mp_judge(trial)
+    if verdict.passed:
+        return verdict
+    return Verdict(False, verdict.message + "; A is not diagonalizable: raise "
+                                            "np.linalg.LinAlgError or fall back to repeated "
+                                            "multiplication", verdict.diagnosis)
+
+
+def _mp_timing(rng: np.random.Generator) -> Call:
+    # The 2000-step transition matrix of a 60-state Markov chain (rows sum to 1, so the powers
+    # stay bounded).
+    p = rng.uniform(0.0, 1.0, (60, 60))
+    return Call("matrix_power", (p / np.sum(p, axis=1, keepdims=True), 2000), send=False)
+
+
+MATRIX_POWER = Exercise(
+    id="eigen.matrix_power",
+    title="Matrix powers by diagonalization",
+    functions=("matrix_power",),
+    summary="A^k = V diag(w^k) V^{-1} from A = V diag(w) V^{-1}",
+    forbidden=("numpy.linalg.matrix_power", "scipy.linalg.fractional_matrix_power",
+               "torch.linalg.matrix_power", "torch.matrix_power"),
+    checks=(
+        Check("symmetric", _mp_case([1.5, 0.8, -0.6, 0.3], 5, "a symmetric 4x4 matrix",
+                                    symmetric=True), _mp_judge, points=0.5,
+              about="a symmetric 4x4 matrix, k=5"),
+        Check("non_symmetric", _mp_case([1.4, 0.9, -0.7, 0.5, 0.2], 7,
+                                        "a non-symmetric 5x5 matrix"), _mp_judge, points=1,
+              about="a non-symmetric 5x5 matrix, k=7"),
+        Check("k_zero", _mp_case([1.3, -0.8, 0.5, 0.2], 0, "a non-symmetric 4x4 matrix"),
+              _mp_judge, points=0.5, hidden=True, about="k = 0 gives the identity"),
+        Check("k_twenty", _mp_case([1.6, -1.2, 0.9, 0.5, 0.3, -0.1], 20,
+                                   "a non-symmetric 6x6 matrix"), _mp_judge, points=0.5,
+              hidden=True, about="k = 20"),
+        Check("negative_eigenvalues", _mp_case([-1.7, -0.6, 0.4, 1.1], 9,
+                                               "a non-symmetric 4x4 matrix with negative "
+                                               "eigenvalues"), _mp_judge, points=0.5,
+              hidden=True, about="negative eigenvalues, odd k"),
+        Check("complex_eigenvalues", _mp_case([1.2, -0.4], 6, "a non-symmetric 4x4 matrix with "
+                                                              "eigenvalues 0.6 +- 0.9i",
+                                              pair=(0.6, 0.9)), _mp_judge, points=0.5,
+              hidden=True, about="complex eigenvalues: the result is real"),
+        Check("defective", lambda rng: Case((Call("matrix_power", (_JORDAN.copy(), 10)),),
+                                            "[[1, 1], [0, 1]] (not diagonalizable), k=10"),
+              _mp_defective_judge, points=0.5, hidden=True,
+              about="a defective matrix: raise LinAlgError or fall back"),
+    ),
+    timing=Timing(_mp_timing, slow_ratio=6.0,
+                  advice="diagonalize once and raise the eigenvalues to the power k: a loop of "
+                         "k matrix products costs k times n^3"),
+)
+
+
+# ----------------------------------------------------------------------------- hyperellipse_axes
+
+ELLIPSE_RTOL = 1e-10
+ELLIPSE_ATOL = 1e-9  # orthonormality, and residuals relative to max(lambda)
+
+
+def _ellipse_case(values, note: str):
+    def build(rng: np.random.Generator) -> Case:
+        vals = np.asarray(values, dtype=np.float64) * rng.uniform(0.9, 1.1)
+        a, _ = _symmetric(rng, vals)
+        return Case((Call("hyperellipse_axes", (a,)),), note)
+    return build
+
+
+def _ellipse_wrong(lengths, *, ascending: bool = False, rows: bool = False):
+    """eigh's directions with ``lengths(lam)``, sorted by length (descending unless
+    ``ascending``), directions as rows when ``rows``."""
+
+    def variant(case: Case) -> tuple[np.ndarray, np.ndarray]:
+        w, v = np.linalg.eigh(np.asarray(case.calls[-1].args[0], dtype=np.float64))
+        with np.errstate(all="ignore"):
+            ell = lengths(w)
+        idx = np.argsort(ell if ascending else -ell, kind="stable")
+        return ell[idx], (v[:, idx].T.copy() if rows else v[:, idx])
+
+    return variant
+
+
+ELLIPSE_MISTAKES = (
+    Mistake("ellipse_no_sqrt",
+            "your lengths are 1/lambda: along a unit eigenvector v, the point x = t v has "
+            "x^T A x = t^2 lambda, which is 1 for t = 1/sqrt(lambda)",
+            _ellipse_wrong(lambda w: 1 / w)),
+    Mistake("ellipse_not_inverted",
+            "your lengths grow with the eigenvalues (sqrt(lambda)): a LARGE eigenvalue makes "
+            "x^T A x grow fast along its eigenvector, so the ellipsoid is SHORT there: the "
+            "semi-axis is 1/sqrt(lambda), and the smallest eigenvalue gives the longest axis",
+            _ellipse_wrong(np.sqrt)),
+    Mistake("ellipse_diameters",
+            "your lengths are 2/sqrt(lambda), the full axes: return the SEMI-axis lengths "
+            "1/sqrt(lambda), from the center to the surface",
+            _ellipse_wrong(lambda w: 2 / np.sqrt(w))),
+    Mistake("ellipse_ascending",
+            "your lengths are in ascending order: return the longest axis first. The "
+            "ascending eigenvalues of np.linalg.eigh already give descending lengths",
+            _ellipse_wrong(lambda w: 1 / np.sqrt(w), ascending=True)),
+    Mistake("ellipse_rows",
+            "your directions are ROWS: return them as the columns of a (n, n) array, column j "
+            "along the axis of length lengths[j]",
+            _ellipse_wrong(lambda w: 1 / np.sqrt(w), rows=True)),
+)
+ELLIPSE_UNBOUNDED = Mistake(
+    "ellipse_unbounded",
+    "you returned lengths for a matrix that is not positive definite: along an eigenvector "
+    "with lambda <= 0, x^T A x never reaches 1, so the set is no ellipsoid and 1/sqrt(lambda) "
+    "is NaN or huge. Raise ValueError when the smallest eigenvalue is <= 1e-12 times the "
+    "largest", _ellipse_wrong(lambda w: 1 / np.sqrt(w)))
+
+
+def _same_ellipse(got: object, wrong: object, case: Case, mistake: Mistake) -> bool:
+    a = np.asarray(case.calls[-1].args[0], dtype=np.float64)
+    if mistake.name != "ellipse_unbounded":
+        return _same_pairs(got, wrong, a)
+    lengths = got[0] if isinstance(got, (tuple, list)) and len(got) == 2 else None
+    if not isinstance(lengths, np.ndarray) or lengths.dtype.kind != "f" or lengths.size == 0:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(not np.isfinite(lengths).all() or lengths.max() > 1e5 * lengths.min())
+
+
+def _ellipse_judge(trial: Trial) -> Verdict:
+    """Lengths against the reference; directions orthonormal with A d_j = d_j / lengths_j^2,
+    which holds for any signs and any basis of equal-length axes."""
+    got, (len_w, _) = trial.got(), trial.want()
+    a = np.asarray(trial.case.calls[-1].args[0], dtype=np.float64)
+    n = len(a)
+
+    def fail(message: str) -> Verdict:
+        return Verdict(False, f"hyperellipse_axes for {trial.case.note}: {message}",
+                       _diagnosis(got, trial.case, ELLIPSE_MISTAKES, _same_ellipse,
+                                  trial.want()))
+
+    problem = _pair_problem(got, ((n,), (n, n)), ("lengths", "directions"))
+    if problem:
+        return fail(problem)
+    lengths, d = (np.asarray(x, dtype=np.float64) for x in got)
+    found = compare(lengths, len_w, rtol=ELLIPSE_RTOL, atol=1e-12 * float(len_w.max()),
+                    path="lengths")
+    if found is not None:
+        return fail(f"{found} (the semi-axis lengths 1/sqrt(lambda), longest first)")
+    problem = _orthonormal_problem(d, ELLIPSE_ATOL, "directions")
+    if problem:
+        return fail(problem)
+    j, residual = _eigen_residual(a, 1 / lengths**2, d)
+    scale = float(1 / len_w.min() ** 2)
+    if residual > ELLIPSE_ATOL * scale:
+        return fail(f"directions[:, {j}] is not the axis of length lengths[{j}] = "
+                    f"{fmt(lengths[j])} (either sign, and any orthonormal basis of axes of "
+                    f"equal length, is fine): it must be an eigenvector of A for the "
+                    f"eigenvalue 1/lengths[{j}]^2, but ||A d - d / lengths^2|| = {fmt(residual)}")
+    return Verdict(True)
+
+
+_NOT_SPD = "{x : x^T A x = 1} is a bounded ellipsoid only for a positive definite A"
+HYPERELLIPSE_AXES = Exercise(
+    id="eigen.hyperellipse_axes",
+    title="Axes of a hyperellipsoid",
+    functions=("hyperellipse_axes",),
+    summary="semi-axes 1/sqrt(lambda) (longest first) and eigenvector directions of "
+            "{x : x^T A x = 1}",
+    checks=(
+        Check("ellipse_2d", _ellipse_case([4.0, 1.0], "a 2x2 positive definite matrix"),
+              _ellipse_judge, points=1, about="an ellipse in the plane"),
+        Check("ellipsoid_4d", _ellipse_case([9.0, 4.0, 1.0, 0.25],
+                                            "a 4x4 positive definite matrix"),
+              _ellipse_judge, points=1, about="a 4-D ellipsoid"),
+        Check("spheroid", _ellipse_case([4.0, 1.0, 1.0], "a 3x3 positive definite matrix with "
+                                                         "a repeated eigenvalue"),
+              _ellipse_judge, points=0.5, hidden=True,
+              about="two equal axes: any orthonormal basis of their plane"),
+        Check("sphere", _ellipse_case([2.25] * 4, "c I written in a rotated basis (a sphere)"),
+              _ellipse_judge, points=0.5, hidden=True, about="a sphere: all axes equal"),
+        Check("indefinite", _ellipse_case([3.0, 1.0, -0.5], "a symmetric 3x3 matrix with a "
+                                                            "negative eigenvalue"),
+              _raises_value_error(_NOT_SPD, (ELLIPSE_UNBOUNDED,), _same_ellipse),
+              points=0.5, hidden=True, about="an indefinite matrix raises ValueError"),
+        Check("singular", _ellipse_case([2.0, 1.0, 0.0], "a symmetric 3x3 matrix of rank 2"),
+              _raises_value_error(_NOT_SPD, (ELLIPSE_UNBOUNDED,), _same_ellipse),
+              points=0.5, hidden=True, about="a singular matrix raises ValueError"),
+    ),
+)
+
+EXERCISES = (POWER_ITERATION, SPECTRAL_DECOMPOSITION, ROTATION_MATRIX, MATRIX_POWER,
+             HYPERELLIPSE_AXES)
