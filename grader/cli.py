@@ -16,7 +16,28 @@ from grader import __version__
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT)
+class _LazyGroup(click.Group):
+    """A group whose commands in ``lazy`` ("name": "module:attribute") are imported only when
+    used: `grade` and `--help` start without loading numpy."""
+
+    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(context_settings=CONTEXT, cls=_LazyGroup,
+             lazy={"validate": "grader.validate:validate_cmd", "new": "grader.scaffold:new_cmd"})
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
     """Grade exercises in the mathematics of deep learning.
@@ -291,11 +312,9 @@ def _register() -> None:
     """Commands that live with the concept they serve."""
     from grader.classroom import export_github_classroom_cmd
     from grader.nbgrader_export import export_nbgrader_cmd
-    from grader.scaffold import new_cmd
 
     export_group.add_command(export_github_classroom_cmd)
     export_group.add_command(export_nbgrader_cmd)
-    main.add_command(new_cmd)
 
 
 _register()

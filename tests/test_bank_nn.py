@@ -569,3 +569,27 @@ def test_a_forward_that_returns_only_out_is_told_to_return_the_tuple(grade_one):
                                "shape (100,), expected (200, 100) (dropout_forward returns the "
                                "tuple (out, cache))")
     assert result.score < result.max_score
+
+
+ZEROS_DROPOUT = """
+import numpy as np
+
+def dropout_forward(x, dropout_param):
+    return np.zeros_like(x), None
+
+def dropout_backward(dout, cache):
+    return np.zeros_like(dout)
+"""
+
+
+def test_zeros_everywhere_earns_only_the_p_one_check(grade_one):
+    # Found by `grader validate`: the backward checks read the mask off the student's own
+    # forward, so "drop everything, return zero gradients" was self-consistent.
+    result = grade_one("nn.dropout", {"nn.py": ZEROS_DROPOUT})
+    passed = {c.name for c in result.checks if c.status == "passed"}
+    assert passed == {"p_one"}
+    assert result.score == 0.5 and result.status == "partial"
+    assert check(result, "backward_train").message.endswith(
+        "dropped every unit; dropout_backward is judged with the mask of your forward's out, so "
+        "fix dropout_forward first")
+    assert "every unit was dropped; with p = " in check(result, "no_seed").message

@@ -353,3 +353,29 @@ def test_build_function_sees_the_module_names_np_and_math(source):
     module = types.SimpleNamespace(scale=lambda x: 10 * x)
     f = wire.build_function(wire.Fn(source), module)
     assert f(2.0) == pytest.approx(20.0 + np.pi, rel=1e-15)
+
+
+def test_a_named_tuple_arrives_as_the_plain_tuple_of_its_items():
+    result = np.linalg.eigh(np.diag([2.0, 1.0]))  # EighResult, a named tuple
+    back = round_trip(result)
+    assert type(back) is tuple and len(back) == 2
+    assert same(back[0], result.eigenvalues) and same(back[1], result.eigenvectors)
+
+
+def test_a_tuple_subclass_cannot_rig_its_items():
+    class Rigged(tuple):
+        def __iter__(self):
+            return iter((42.0,))
+
+        def __getitem__(self, index):
+            return 42.0
+
+    assert round_trip(Rigged((1.0, 2.0))) == (1.0, 2.0)
+
+
+def test_an_expected_tensor_round_trips_for_the_student_bundle():
+    value = TensorValue(np.arange(4.0).reshape(2, 2), "cpu", "torch.float32", True, True)
+    back = round_trip(value)
+    assert type(back) is TensorValue and same(back.array, value.array)
+    assert (back.device, back.dtype, back.requires_grad, back.grad_fn) == (
+        "cpu", "torch.float32", True, True)

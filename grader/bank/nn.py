@@ -445,7 +445,11 @@ def _kept_only_judge(trial: Trial) -> Verdict:
     if broken:
         return Verdict(False, broken, _nan_diagnosis(trial, 0))
     x, param = trial.case.calls[0].args
-    message, scale = _kept_values(x, float(param["p"]), np.asarray(trial.got(0)))
+    out = np.asarray(trial.got(0))
+    if 0 < float(param["p"]) < 1 and out.size > 100 and not np.any(out != 0):
+        return Verdict(False, f"dropout_forward for {trial.case.note}: every unit was dropped; "
+                              f"with p = {param['p']} about {1 - float(param['p']):.0%} are kept")
+    message, scale = _kept_values(x, float(param["p"]), out)
     if message is None:
         return Verdict(True)
     return Verdict(False, f"dropout_forward for {trial.case.note}: {message}",
@@ -495,6 +499,14 @@ def _backward_judge(trial: Trial) -> Verdict:
     p, mode = float(param["p"]), param["mode"]
     dout = np.asarray(trial.case.calls[1].args[0])
     kept = np.asarray(trial.got(0)) != 0
+    if mode == "train" and 0 < p < 1 and (kept.all() or not kept.any()):
+        # The mask is read off the forward's out: one that keeps or drops everything would
+        # make zeros (or dout) self-consistent, so it cannot stand as the mask.
+        what = "no unit" if kept.all() else "every unit"
+        return Verdict(False, f"dropout_forward for {trial.case.note}: dropped {what}; "
+                              "dropout_backward is judged with the mask of your forward's out, "
+                              "so fix dropout_forward first",
+                       DROPOUT_MISTAKES["no_drop"] if kept.all() else None)
     if mode == "test":
         want, rule = dout, "dx = dout in test mode"
     elif p < 1:

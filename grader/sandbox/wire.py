@@ -209,6 +209,11 @@ class Encoder:
             return [self.encode(v, depth + 1) for v in value]
         if cls is tuple:
             return {"$t": [self.encode(v, depth + 1) for v in value]}
+        if isinstance(value, tuple):
+            # A named tuple (np.linalg.eigh's EighResult, ...) arrives as the plain tuple of
+            # its items, read with tuple's own methods, not the subclass's.
+            return {"$t": [self.encode(tuple.__getitem__(value, i), depth + 1)
+                           for i in range(tuple.__len__(value))]}
         if cls is dict:
             return {"$d": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
                            for k, v in value.items()]}
@@ -218,6 +223,11 @@ class Encoder:
             return {"$r": [value.call, [self.encode(p, depth + 1) for p in value.path]]}
         if cls is Fn:
             return {"$F": str(value.source)}
+        if cls is TensorValue:  # an expected tensor, frozen into a student bundle
+            arr = _c_order(np.asarray(value.array))
+            return {"$T": self.blob(arr.tobytes()), **_meta(arr), "device": value.device,
+                    "dtype": value.dtype, "requires_grad": value.requires_grad,
+                    "grad_fn": value.grad_fn}
         if cls is TensorInput:
             arr = _c_order(np.asarray(value.array))
             return {"$I": self.blob(arr.tobytes()), **_meta(arr), "dtype": value.dtype,
