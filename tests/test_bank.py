@@ -3,10 +3,15 @@ both through the same worker path a student's code takes."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
-from grader import grading
-from grader.catalog import EXERCISES_DIR, SOLUTIONS_DIR, catalog
+from grader import frozen, grading
+from grader.catalog import EXERCISES_DIR, ROOT, SOLUTIONS_DIR, catalog
 
 IDS = list(catalog())
 
@@ -57,3 +62,22 @@ def test_grading_twice_gives_identical_scores(write_submission):
                        for e in d["exercises"]]
     assert strip(first) == strip(second)
     assert first["score"] == second["score"]
+
+
+def test_cases_are_the_same_bits_with_another_blas_kernel():
+    """The bundle looks up frozen expected results by the digest of a case's inputs, so no case
+    generator of the bank may depend on BLAS/LAPACK kernels (OPENBLAS_CORETYPE picks another
+    one). One subprocess computes every check's digest for three seeds."""
+    script = ("import json; from grader import frozen; from grader.catalog import catalog\n"
+              "print(json.dumps({f'{e.id}.{c.name}.{s}': frozen.case_digest(c.build("
+              "e.check_rng(c, s))) for e in catalog().values() for c in e.checks "
+              "for s in range(3)}))")
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Prescott"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    there = json.loads(proc.stdout.strip().splitlines()[-1])
+    here = {f"{e.id}.{c.name}.{s}": frozen.case_digest(c.build(e.check_rng(c, s)))
+            for e in catalog().values() for c in e.checks for s in range(3)}
+    assert len(here) == 3 * sum(len(e.checks) for e in catalog().values())
+    assert {k for k in here if there.get(k) != here[k]} == set()

@@ -5,7 +5,6 @@ saying what differs, and each declared mistake gets its diagnosis)."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import subprocess
@@ -18,9 +17,9 @@ import scipy.linalg
 import torch
 
 from conftest import reference_source
-from grader import frozen, release, report
+from grader import release, report
 from grader.bank import systems as bank
-from grader.catalog import ROOT, reference_module, select
+from grader.catalog import reference_module, select
 from grader.grading import run_reference
 from grader.judges import CallResult, Trial
 from grader.sandbox import wire
@@ -266,23 +265,6 @@ def test_rank_deficient_cases_have_room_on_both_sides_of_the_cutoff():
                 smallest_kept = min(smallest_kept, s[rank - 1] / cutoff)
     assert worst_noise < 0.5
     assert smallest_kept > 1e6
-
-
-def test_cases_are_the_same_bits_with_another_blas_kernel():
-    """The bundle looks up frozen expected results by the digest of a case's inputs, so the
-    builders must not depend on BLAS/LAPACK kernels (OPENBLAS_CORETYPE picks another one)."""
-    script = ("import json; from grader import frozen; from grader.bank import systems\n"
-              "print(json.dumps({f'{e.id}.{c.name}.{s}': frozen.case_digest(c.build("
-              "e.check_rng(c, s))) for e in systems.EXERCISES for c in e.checks "
-              "for s in range(3)}))")
-    env = {**os.environ, "OPENBLAS_CORETYPE": "Prescott"}
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    there = json.loads(proc.stdout.strip().splitlines()[-1])
-    here = {f"{e.id}.{c.name}.{s}": frozen.case_digest(c.build(e.check_rng(c, s)))
-            for e in bank.EXERCISES for c in e.checks for s in range(3)}
-    assert there == here
 
 
 def test_mistake_names_are_unique_in_the_module():
