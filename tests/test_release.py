@@ -67,11 +67,15 @@ def test_no_hidden_check_and_no_mistake_variant_code_is_in_the_bundle(bundle):
         used = {n.id for n in ast.walk(filtered) if isinstance(n, ast.Name)}
         assert not dropped & used, dropped & used
         assert "hidden=True" not in (bundle / "grader" / "bank" / name).read_text()
+    # A hidden check's name may still be a public check's name of another exercise in the
+    # same module (eigen's matrix_power has a public 'non_symmetric').
+    public = {(files[e.id], c.name) for e in catalog().values() for c in e.checks
+              if not c.hidden}
     for exercise in catalog().values():
         bundle_bank = (bundle / "grader" / "bank" / files[exercise.id]).read_text()
         for check in exercise.checks:
             quoted = (f"'{check.name}'", f'"{check.name}"')
-            if check.hidden:
+            if check.hidden and (files[exercise.id], check.name) not in public:
                 assert not any(q in bundle_bank for q in quoted), check.name
             else:
                 assert any(q in bundle_bank for q in quoted), check.name
