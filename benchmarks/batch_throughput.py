@@ -25,7 +25,8 @@ from grader import batch
 from grader.catalog import select
 start = time.perf_counter()
 summary = batch.run(submissions_dir=sys.argv[1], out_dir=sys.argv[2], workers=int(sys.argv[3]),
-                    exercises=select(()))
+                    exercises=select(("linalg.dot", "linalg.pinv", "linalg.pca",
+                                      "nn.two_layer_mlp_loss", "nn.dropout", "optim.adam")))
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "graded": summary.count("graded"),
                   "errors": summary.count("error"), "failures": summary.grader_failures,
@@ -34,9 +35,9 @@ print(json.dumps({"seconds": seconds, "graded": summary.count("graded"),
 
 
 def make_submissions(folder: Path, n: int) -> None:
-    solutions = {p.name: p.read_text() for p in (ROOT / "solutions").glob("*.py")
-                 if p.name != "__init__.py"}
-    stubs = {p.name: p.read_text() for p in (ROOT / "exercises").glob("*.py")}
+    topics = ("linalg.py", "nn.py", "optim.py")  # the six core exercises' modules
+    solutions = {name: (ROOT / "solutions" / name).read_text() for name in topics}
+    stubs = {name: (ROOT / "exercises" / name).read_text() for name in topics}
     for i in range(n):
         student = folder / f"student{i:05d}"
         student.mkdir()
