@@ -9,9 +9,7 @@ GPU: a result built on the CPU is reported as on the wrong device."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
-import os
 import re
 import subprocess
 import sys
@@ -294,25 +292,6 @@ def test_correct_alternatives_use_a_small_part_of_the_tolerance(exercise_id):
             err = np.abs(got.double().numpy() - want.array) / (atol + rtol * np.abs(want.array))
             worst = max(worst, float(err.max()))
     assert worst < 0.1
-
-
-def test_cases_are_the_same_bits_with_another_blas_kernel():
-    """The bundle looks up frozen expected results by the digest of a case's inputs, so the
-    builders must not depend on BLAS/LAPACK kernels (OPENBLAS_CORETYPE picks another one)."""
-    script = ("import json; from grader import frozen; from grader.bank import tensors\n"
-              "print(json.dumps({f'{e.id}.{c.name}.{s}': frozen.case_digest(c.build("
-              "e.check_rng(c, s))) for e in tensors.EXERCISES for c in e.checks "
-              "for s in range(3)}))")
-    env = {**os.environ, "OPENBLAS_CORETYPE": "Prescott"}
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    there = json.loads(proc.stdout.strip().splitlines()[-1])
-    from grader import frozen
-
-    here = {f"{e.id}.{c.name}.{s}": frozen.case_digest(c.build(e.check_rng(c, s)))
-            for e in bank.EXERCISES for c in e.checks for s in range(3)}
-    assert there == here
 
 
 # ============================================================================ the @ guard
