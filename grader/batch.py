@@ -115,25 +115,39 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
         else:
             todo.append(item)
     workers = max(1, workers or os.cpu_count() or 1)
+    queue = iter(todo)
     with futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = {pool.submit(_grade_one, item, exercises, seed, limits, time_it, device): item
-                   for item in todo}
+        # A bounded window of submissions in flight: each result is recorded and dropped as it
+        # finishes, so memory does not grow with the size of the class.
+        pending: dict[futures.Future, intake.Intake] = {}
+
+        def submit_next() -> None:
+            item = next(queue, None)
+            if item is not None:
+                pending[pool.submit(_grade_one, item, exercises, seed, limits, time_it,
+                                    device)] = item
+
+        for _ in range(2 * workers):
+            submit_next()
         try:
-            for done in futures.as_completed(pending):
-                item = pending[done]
-                result, error, failed, seconds = done.result()
-                book.record(item.student, item.content_hash, str(item.source), result,
-                            error=error, seed=seed, device=device, duration=seconds,
-                            config=config)
-                write_student_reports(out, item.student, result, error)
-                outcome = Outcome(item.student,
-                                  "grader_failure" if failed else "error" if error else "graded",
-                                  result.score if result else 0.0,
-                                  result.max_score if result else 0.0, error or "")
-                summary.outcomes.append(outcome)
-                if progress is not None:
-                    progress(outcome, len(summary.outcomes) - (len(items) - len(todo)),
-                             len(todo))
+            while pending:
+                done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+                for fut in done:
+                    item = pending.pop(fut)
+                    result, error, failed, seconds = fut.result()
+                    book.record(item.student, item.content_hash, str(item.source), result,
+                                error=error, seed=seed, device=device, duration=seconds,
+                                config=config)
+                    write_student_reports(out, item.student, result, error)
+                    summary.outcomes.append(Outcome(
+                        item.student,
+                        "grader_failure" if failed else "error" if error else "graded",
+                        result.score if result else 0.0, result.max_score if result else 0.0,
+                        error or ""))
+                    if progress is not None:
+                        progress(summary.outcomes[-1],
+                                 len(summary.outcomes) - (len(items) - len(todo)), len(todo))
+                    submit_next()
         except BaseException:
             for fut in pending:
                 fut.cancel()
