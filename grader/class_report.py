@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Iterable, Iterator
 
 from grader.report import _environment
 from grader.results import GradeResult
@@ -48,14 +49,16 @@ def histogram(values: list[float], top: float, bins: int = 10) -> list[dict]:
     return [{"low": i * width, "high": (i + 1) * width, "count": c} for i, c in enumerate(counts)]
 
 
-def collect(results: dict[str, GradeResult | None], errors: dict[str, str],
+def collect(results: Iterable[tuple[str, GradeResult | None]], errors: dict[str, str],
             exercise_ids: list[str]) -> dict:
-    """The numbers the class report shows."""
+    """The numbers the class report shows, from (student, result) pairs read one at a time:
+    a class of thousands is never in memory at once."""
     stats = {eid: ExerciseStats(eid) for eid in exercise_ids}
     failures: Counter = Counter()
     examples: dict[tuple, str] = {}
-    totals, max_total = [], 0.0
-    for student, result in sorted(results.items()):
+    totals, max_total, students = [], 0.0, 0
+    for _student, result in results:
+        students += 1
         if result is None:
             continue
         totals.append(result.score)
@@ -81,7 +84,7 @@ def collect(results: dict[str, GradeResult | None], errors: dict[str, str],
                 examples.setdefault(key, ex.message)
     common = [{"exercise": k[0], "check": k[1], "status": k[2], "diagnosis": k[3],
                "count": n, "example": examples[k]} for k, n in failures.most_common(15)]
-    return {"students": len(results), "graded": len(totals), "errors": dict(sorted(errors.items())),
+    return {"students": students, "graded": len(totals), "errors": dict(sorted(errors.items())),
             "totals": totals, "max_total": max_total,
             "mean_total": statistics.fmean(totals) if totals else 0.0,
             "histogram": histogram(totals, max_total),
@@ -90,13 +93,16 @@ def collect(results: dict[str, GradeResult | None], errors: dict[str, str],
 
 def gather(book, exercise_ids: list[str]) -> dict:
     """The report's numbers for everything in ``book`` (a :class:`grader.gradebook.Gradebook`)."""
-    results, errors = {}, {}
-    for student in book.students():
-        result = book.load(student)
-        results[student] = result
-        if result is None:
-            errors[student] = book.error(student) or "not graded"
-    return collect(results, errors, exercise_ids)
+    errors: dict[str, str] = {}
+
+    def results() -> Iterator[tuple[str, GradeResult | None]]:
+        for student in sorted(book.students()):
+            result = book.load(student)
+            if result is None:
+                errors[student] = book.error(student) or "not graded"
+            yield student, result
+
+    return collect(results(), errors, exercise_ids)
 
 
 def render(data: dict) -> str:
