@@ -30,9 +30,17 @@ def generic(actual: object, expected: object, *, rtol: float | None = None,
     rt, at = tolerance(expected.dtype if expected.dtype.kind == "f" else np.float64, rtol, atol)
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
-    if a.shape != e.shape:  # only a transpose explains a shape; the rest compare elementwise
+    if a.shape != e.shape:  # a transpose, an axis of length 1, or the wrong axis reduced
         if e.ndim == 2 and a.shape == e.shape[::-1] and _close(a, e.T, rt, at):
             return "your result is the transpose of the expected one: check the order of the axes"
+        squeezed = [d for d in a.shape if d != 1] == [d for d in e.shape if d != 1]
+        if squeezed and _close(a.reshape(e.shape), e, rt, at):
+            return (f"your values are right but the shape is {a.shape}, not {e.shape}: an extra "
+                    "or missing axis of length 1 (keepdims=True, or a column vector where a "
+                    "flat one was expected?)")
+        if a.ndim == e.ndim == 1 and a.size != e.size:
+            return (f"your result has {a.size} entries where {e.size} were expected: a sum or "
+                    "mean over the wrong axis?")
         return None
     if np.isfinite(e).all() and not np.isfinite(a).all():
         return ("your result has NaN or Inf where the expected values are finite: look for an "

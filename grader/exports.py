@@ -19,7 +19,7 @@ import re
 import uuid
 from pathlib import Path
 
-from grader.gradebook import ExerciseRow, Gradebook
+from grader.gradebook import Gradebook
 from grader.results import CheckResult, ExerciseResult, GradeResult
 
 # ----------------------------------------------------------------------------- grades.csv
@@ -50,14 +50,10 @@ def grades_table(gradebook: Gradebook, exercise_ids: list[str]) -> list[list[str
     ``max_total`` is the points available over ``exercise_ids``: from the student's own results,
     else the most any recorded result offers for that exercise.
     """
-    by_student: dict[str, dict[str, ExerciseRow]] = {}
-    class_max: dict[str, float] = {}
-    for ex in gradebook.exercise_rows():
-        by_student.setdefault(ex.student, {})[ex.exercise] = ex
-        class_max[ex.exercise] = max(class_max.get(ex.exercise, 0.0), ex.max_score)
+    class_max = gradebook.max_scores()
     table = [["student_id", *exercise_ids, "total", "max_total", "note"]]
-    for sub in gradebook.rows():
-        mine = by_student.get(sub.student, {})
+    for sub in gradebook.rows():  # one student's rows at a time: a large class stays small
+        mine = {ex.exercise: ex for ex in gradebook.exercise_rows(sub.student)}
         cells, total, max_total = [], 0.0, 0.0
         for eid in exercise_ids:
             row = mine.get(eid)

@@ -408,6 +408,13 @@ class Gradebook:
                 "ORDER BY student", params)
             return [SubmissionRow(*r) for r in cursor]
 
+    def max_scores(self) -> dict[str, float]:
+        """The most points any current result offers, per exercise."""
+        with self._lock:
+            return dict(self._conn.execute(
+                "SELECT r.exercise, MAX(r.max_score) FROM results r JOIN submissions s "
+                "ON s.id = r.submission_id GROUP BY r.exercise"))
+
     def exercise_rows(self, student: str | None = None) -> list[ExerciseRow]:
         """Rows of ``results`` (all students, or one), by student then catalog order."""
         where, params = ("WHERE s.student = ?", (student,)) if student is not None else ("", ())

@@ -1,5 +1,6 @@
 """Generic diagnoses: each common way an array result goes wrong is named (transposed, negated,
-a constant factor with the factor, NaN/Inf from an overflow, float32), and nothing is said about
+a constant factor with the factor, NaN/Inf from an overflow, float32, an extra axis of length 1,
+a reduction over the wrong axis), and nothing is said about
 a correct result or a wrong one that none of them explains."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ NONFINITE = ("your result has NaN or Inf where the expected values are finite: l
              "overflow (exp of a large number: subtract the maximum first), a division by zero "
              "or the log of zero")
 FLOAT32 = "your result is float32 where float64 was expected: keep float64 throughout"
+COLUMN = ("your values are right but the shape is (6, 1), not (6,): an extra or missing axis of "
+          "length 1 (keepdims=True, or a column vector where a flat one was expected?)")
 
 
 def factor(text: str) -> str:
@@ -53,12 +56,15 @@ def with_nan(a: np.ndarray) -> np.ndarray:
     (with_inf(WIDE), WIDE, NONFINITE),
     (with_nan(VECTOR), VECTOR, NONFINITE),
     (WIDE.astype(np.float32), WIDE, FLOAT32),
+    (VECTOR[:, None].copy(), VECTOR, COLUMN),
+    (WIDE.sum(axis=1), WIDE.sum(axis=0),
+     "your result has 3 entries where 5 were expected: a sum or mean over the wrong axis?"),
     (np.float64(-2.5), 2.5, "your result has the wrong sign: check a minus sign"),
     (float("inf"), 2.5, "your result is NaN or Inf where the expected value is finite: look for "
                         "an overflow, a division by zero or the log of zero"),
 ], ids=["transposed_wide", "transposed_square", "negated", "negated_vector", "factor_2",
         "factor_1_over_32", "factor_1_over_0_9", "factor_minus_3", "inf", "nan", "float32",
-        "scalar_negated", "scalar_inf"])
+        "column_vector", "wrong_axis", "scalar_negated", "scalar_inf"])
 def test_generic_diagnosis(actual, expected, diagnosis):
     assert generic(actual, expected) == diagnosis
 
