@@ -16,6 +16,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from conftest import reference_source
+from grader import report
 from grader.bank import eigen as bank
 from grader.catalog import reference_module
 from grader.grading import run_reference
@@ -974,3 +975,18 @@ def test_the_topic_releases_on_its_own(tmp_path):
     report = release.release(out=tmp_path / "bundle", exercises=select(("eigen",)))
     assert report.exercises == list(EXERCISES)
     assert not (tmp_path / "bundle" / "grader" / "bank" / "linalg.py").exists()
+
+
+@pytest.mark.slow
+def test_a_loop_of_k_products_is_told_it_grows_with_k(grade_files):
+    """Diagonalization costs the same for every k; 2000 products cost 8 times 250."""
+    loop = _mp_source("R = np.eye(len(A))", "for _ in range(k):", "    R = R @ A", "return R")
+    graded = grade_files({"eigen.py": loop}, ids=("eigen.matrix_power",), time_it=True)
+    timing = graded.exercises[0].timing
+    assert timing.scales_differently and timing.size_name == "k"
+    assert timing.student_exponent > 0.7 and timing.reference_exponent < 0.4
+    assert (f"scaling: your time grows as k^{timing.student_exponent:.1f}; the reference's as "
+            f"k^{timing.reference_exponent:.1f}") in report.render_terminal(graded)
+    fast = grade_files({"eigen.py": MP_RIGHT["solve_and_raise"]}, ids=("eigen.matrix_power",),
+                       time_it=True).exercises[0].timing
+    assert not fast.scales_differently

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from grader import diagnose
-from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
+from grader.catalog import Call, Case, Check, Exercise, Scaling, Timing, Verdict
 from grader.compare import compare, describe, fmt
 from grader.judges import Mistake, Trial, raises
 
@@ -909,11 +909,15 @@ def _mp_defective_judge(trial: Trial) -> Verdict:
                                             "multiplication", verdict.diagnosis)
 
 
-def _mp_timing(rng: np.random.Generator) -> Call:
-    # The 2000-step transition matrix of a 60-state Markov chain (rows sum to 1, so the powers
+def _mp_sized(rng: np.random.Generator, k: int) -> Call:
+    # The k-step transition matrix of a 60-state Markov chain (rows sum to 1, so the powers
     # stay bounded).
     p = rng.uniform(0.0, 1.0, (60, 60))
-    return Call("matrix_power", (p / np.sum(p, axis=1, keepdims=True), 2000), send=False)
+    return Call("matrix_power", (p / np.sum(p, axis=1, keepdims=True), k), send=False)
+
+
+def _mp_timing(rng: np.random.Generator) -> Call:
+    return _mp_sized(rng, 2000)
 
 
 MATRIX_POWER = Exercise(
@@ -950,7 +954,9 @@ MATRIX_POWER = Exercise(
     ),
     timing=Timing(_mp_timing, slow_ratio=6.0,
                   advice="diagonalize once and raise the eigenvalues to the power k: a loop of "
-                         "k matrix products costs k times n^3"),
+                         "k matrix products costs k times n^3",
+                  # Diagonalization costs the same for any k; a loop of products grows as k.
+                  scaling=Scaling(_mp_sized, sizes=(250, 500, 1000, 2000), size_name="k")),
 )
 
 
