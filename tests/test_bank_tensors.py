@@ -576,9 +576,12 @@ def test_dense_relu_bias_broadcast_over_a_new_axis_is_a_shape_error(grade_one):
     source = _dense_source("torch.relu(x.flatten(1) @ W + b.unsqueeze(0))")
     result = grade_one("tensors.dense_relu", {"tensors.py": source})
     assert result.status == "partial" and result.score == 5.0
+    # The generic diagnosis names it: the values are right, with an extra axis of length 1.
     assert_failed(result, "bias_row", "dense_relu for x of shape (7, 5), W of shape (5, 3), b of "
                                       "shape (1, 3), float32: shape (1, 7, 3), expected (7, 3)",
-                  None)
+                  "your values are right but the shape is (1, 7, 3), not (7, 3): an extra or "
+                  "missing axis of length 1 (keepdims=True, or a column vector where a flat one "
+                  "was expected?)")
 
 
 # ============================================================================ tensors.low_rank
