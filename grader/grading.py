@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import importlib.util
 import threading
 import warnings
 from pathlib import Path
@@ -285,6 +286,11 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
         result.message = submission.describe_missing(exercise)
         return result
     result.file = _display(file)
+    if exercise.framework == "torch" and importlib.util.find_spec("torch") is None:
+        result.status = "error"
+        result.message = ("this exercise needs torch, which is not installed here: "
+                          "pip install \"torch==2.13.0\" (the CPU build), then grade again")
+        return result
     cases, expected = _prepared(exercise, seed, hidden)
     if device != "cpu":
         expected = [[dataclasses.replace(r, value=devices.relabel(r.value, device)) for r in rs]

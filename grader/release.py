@@ -256,12 +256,14 @@ def _student_readme(exercises: list[Exercise], assignment: str | None) -> str:
     rows = "\n".join(f"| `{e.id}` | `{'`, `'.join(e.functions)}` | {e.max_score:g} |"
                      for e in exercises)
     title = f"assignment {assignment}" if assignment else "the exercises"
+    # torch exercises need torch (the CPU build is enough; --device cuda takes a CUDA one).
+    torch = '"torch>=2.1" ' if any(e.framework == "torch" for e in exercises) else ""
     return f"""# Exercises in the mathematics of deep learning: {title}
 
 Install once, then grade your work as often as you like:
 
 ```bash
-python3 -m pip install -e . && grade
+python3 -m pip install {torch}-e . && grade
 ```
 
 Write your code in `exercises/`: each function's docstring states the math, the shapes, the

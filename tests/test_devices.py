@@ -139,3 +139,26 @@ def test_on_a_gpu_inputs_live_there_and_a_cpu_result_is_named(grade_scale):
     failed = grade_scale(ON_CPU, "cuda:0")
     assert (failed.status, failed.score) == ("failed", 0.0)
     assert "the result is on cpu but the input was on cuda:0" in failed.message
+
+
+def test_without_torch_a_torch_exercise_fails_closed_with_what_to_install(grade_scale,
+                                                                          monkeypatch):
+    real = grading.importlib.util.find_spec
+    monkeypatch.setattr(grading.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    result = grade_scale(REFERENCE, "cpu")
+    assert (result.status, result.score) == ("error", 0.0)
+    assert result.message == ("this exercise needs torch, which is not installed here: pip "
+                              "install \"torch==2.13.0\" (the CPU build), then grade again")
+
+
+def test_preloading_a_module_that_is_not_installed_leaves_the_zygote_working():
+    from grader.sandbox.parent import zygote
+
+    zyg = zygote()
+    zyg.preload(["no_such_module_for_the_grader"])
+    assert zyg._proc.poll() is None  # still serving
+    with zyg.session() as session:
+        worker = session.spawn({}, grading.Limits())
+        worker.close()
+        worker.cleanup()
