@@ -22,11 +22,22 @@ from __future__ import annotations
 
 import ast
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from grader.errors import SubmissionError
+
+# CPython 3.11 builds Python AST objects with interpreter-wide state: two threads parsing at
+# once (a batch converts notebooks in its worker threads) can fail with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905). One parse at a time.
+_AST_LOCK = threading.Lock()
+
+
+def _parse(code: str) -> ast.Module:
+    with _AST_LOCK:
+        return ast.parse(code)
 
 NBFORMAT = 4
 _SHOWN_MAGIC = 60  # characters of a skipped magic quoted in its note
@@ -114,7 +125,7 @@ def _strip_magics(source: str, number: int, shown: str, notes: list[str]) -> str
 
 def _check_syntax(code: str, number: int, shown: str) -> None:
     try:
-        ast.parse(code)
+        _parse(code)
     except SyntaxError as exc:
         raise NotebookError(f"{shown}: cell {number}, line {exc.lineno}: SyntaxError: "
                             f"{exc.msg}; fix the cell (it does not run in Jupyter either) and "
@@ -138,7 +149,7 @@ def _is_check_statement(node: ast.stmt) -> bool:
 def _drop_check_calls(code: str) -> str:
     """The cell with its top-level check statements commented out (line numbers kept)."""
     lines = code.split("\n")
-    for node in ast.parse(code).body:
+    for node in _parse(code).body:
         if _is_check_statement(node):
             for index in range(node.lineno - 1, node.end_lineno):
                 lines[index] = "# (run by the grader) " + lines[index]
@@ -173,7 +184,7 @@ def to_module(data: bytes, shown: str) -> Converted:
 def defined_names(text: str) -> set[str]:
     """Names a module's top level binds (functions, classes, assignments, imports)."""
     names: set[str] = set()
-    for node in ast.parse(text).body:
+    for node in _parse(text).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):

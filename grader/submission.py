@@ -10,9 +10,10 @@ single .py file would be.
 from __future__ import annotations
 
 import atexit
-import hashlib
+import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,15 +104,17 @@ def locate(path: str | Path | None = None) -> Submission:
 
 
 _converted_dir: Path | None = None
+_converted_lock = threading.Lock()
 
 
 def _module_folder() -> Path:
     """A private folder (mode 0700) for the module text of notebooks, removed at exit."""
     global _converted_dir
-    if _converted_dir is None or not _converted_dir.is_dir():
-        _converted_dir = Path(tempfile.mkdtemp(prefix="grader-notebooks-"))
-        atexit.register(shutil.rmtree, _converted_dir, True)
-    return _converted_dir
+    with _converted_lock:
+        if _converted_dir is None or not _converted_dir.is_dir():
+            _converted_dir = Path(tempfile.mkdtemp(prefix="grader-notebooks-"))
+            atexit.register(shutil.rmtree, _converted_dir, True)
+        return _converted_dir
 
 
 def _notebook(path: Path) -> Submission:
@@ -123,9 +126,12 @@ def _notebook(path: Path) -> Submission:
     except OSError as exc:
         raise SubmissionError(f"cannot read {path}: {exc.strerror}") from None
     converted = notebook.convert(data, path.name)
-    text = converted.text.encode("utf-8")
-    module = _module_folder() / f"{hashlib.sha256(text).hexdigest()}.py"
-    module.write_bytes(text)
+    # A file of its own per conversion: two students' identical notebooks are graded at the
+    # same time by a batch, and one must never read the other's half-written copy.
+    fd, name = tempfile.mkstemp(dir=_module_folder(), suffix=".py")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(converted.text.encode("utf-8"))
+    module = Path(name)
     return Submission(path.resolve(), single_file=True, module_file=module,
                       notes=converted.notes)
 

@@ -320,3 +320,25 @@ def test_a_filled_released_notebook_is_graded_by_grade_without_running_its_check
     assert "# (run by the grader) from grader.notebook_checks import run_check" in converted.text
     ex = grading.grade(submission=solved, ids=DOT, time_it=False).exercises[0]
     assert (ex.status, ex.score, ex.message) == ("passed", 4.0, "all 5 checks passed")
+
+
+def test_notebook_conversions_parse_one_at_a_time():
+    # CPython 3.11's AST constructor state is shared by threads: unserialized, a batch's
+    # parallel conversions failed now and then with "SystemError: AST constructor recursion
+    # depth mismatch" (python/cpython#106905; one student's grader failure in a CI run, and 4
+    # in 25 batches of this file's class under load). Conversions take one lock to parse.
+    import threading
+
+    from grader import notebook
+
+    data = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": REF}]}).encode()
+    notebook.convert(data, "nb.ipynb")  # the catalog is loaded: a conversion takes ms
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (notebook.convert(data, "nb.ipynb"), done.set()))
+    with notebook._AST_LOCK:
+        worker.start()
+        assert not done.wait(0.3)  # the conversion waits for the parse lock
+    worker.join(10)
+    assert done.is_set()
