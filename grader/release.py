@@ -220,6 +220,10 @@ def bank_modules(exercises: list[Exercise]) -> dict[str, ModuleType]:
     return {e.id: owner[e.id] for e in exercises}
 
 
+def _declares_exercises(text: str) -> bool:
+    return any("EXERCISES" in _defined(stmt) for stmt in ast.parse(text).body)
+
+
 def _with_imports(names: set[str]) -> list[str]:
     """Bank modules and the bank modules they import helpers from (eigen uses linalg's)."""
     todo, found = list(names), set()
@@ -299,9 +303,12 @@ def release(*, out: str | Path, exercises: list[Exercise], seed: int = 0,
     (out / "grader" / "bank").mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "grader" / "bank" / "__init__.py", out / "grader" / "bank" / "__init__.py")
     for name in _with_imports({m.__name__.rsplit(".", 1)[1] for m in banks.values()}):
-        source, n = filter_bank_source((ROOT / "grader" / "bank" / f"{name}.py").read_text())
-        (out / "grader" / "bank" / f"{name}.py").write_text(source, encoding="utf-8")
-        removed += n
+        text = (ROOT / "grader" / "bank" / f"{name}.py").read_text(encoding="utf-8")
+        if _declares_exercises(text):
+            text, n = filter_bank_source(text)
+            removed += n
+        # else: a module of input builders (grader/bank/inputs.py): no checks to filter
+        (out / "grader" / "bank" / f"{name}.py").write_text(text, encoding="utf-8")
     for topic in topics:
         (out / "exercises").mkdir(exist_ok=True)
         shutil.copy2(EXERCISES_DIR / f"{topic}.py", out / "exercises" / f"{topic}.py")

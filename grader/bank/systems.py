@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader import diagnose
+from grader.bank.inputs import combine, with_singular_values
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, describe, fmt
 from grader.grading import describe_raise
@@ -26,44 +27,18 @@ _EPS = float(np.finfo(np.float64).eps)
 
 # ----------------------------------------------------------------------------- case inputs
 
-# Inputs are the generator's draws combined with + - * / and np.sum only (never BLAS, LAPACK or
-# libm), so that a case is the same bits on every machine. The vectors bank has the same
-# helpers; they are repeated because a bundle carries only the bank modules of its own topics.
-
-def _orthonormal(rng: np.random.Generator, m: int, k: int) -> np.ndarray:
-    """(m, k) random orthonormal columns: Gram-Schmidt on Gaussian vectors, twice."""
-    basis: list[np.ndarray] = []
-    for z in rng.standard_normal((k, m)):
-        for _ in range(2):
-            for q in basis:
-                z = z - np.sum(q * z) * q
-        basis.append(z / math.sqrt(np.sum(z * z)))
-    return np.stack(basis, axis=1)
-
-
-def _combine(left: np.ndarray, weights, right: np.ndarray) -> np.ndarray:
-    """sum_j weights[j] * outer(left[:, j], right[:, j]), i.e. left diag(weights) right^T."""
-    out = np.zeros((left.shape[0], right.shape[0]))
-    for j, w in enumerate(weights):
-        out += np.multiply.outer(w * left[:, j], right[:, j])
-    return out
-
-
-def _with_singular_values(rng: np.random.Generator, m: int, n: int, values) -> np.ndarray:
-    k = len(values)
-    return _combine(_orthonormal(rng, m, k), values, _orthonormal(rng, n, k))
-
+# Inputs come from grader.bank.inputs (the same bits on every machine).
 
 def _well_conditioned(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
     """Singular values in [0.5, 3]: a condition number of at most 6."""
-    return _with_singular_values(rng, m, n, rng.uniform(0.5, 3.0, min(m, n)))
+    return with_singular_values(rng, m, n, rng.uniform(0.5, 3.0, min(m, n)))
 
 
 def _low_rank(rng: np.random.Generator, m: int, n: int, rank: int, scale: float = 1.0
               ) -> np.ndarray:
     """A sum of ``rank`` outer products of Gaussian vectors, times ``scale``: its zero singular
     values come out of an SVD far below max(m, n) * eps * max(s) (measured in the tests)."""
-    return _combine(rng.standard_normal((m, rank)), (scale,) * rank,
+    return combine(rng.standard_normal((m, rank)), (scale,) * rank,
                     rng.standard_normal((n, rank)))
 
 
@@ -659,7 +634,7 @@ def _system(func: str, m: int, n: int, note: str, *, k: int | None = None,
 def _ill_conditioned(rng: np.random.Generator) -> np.ndarray:
     """16x8 with singular values 1 .. 0.4 and three of about 1e-8: cond(A) = 1e8."""
     s = np.array([1.0, 0.8, 0.65, 0.5, 0.4, 1.5e-8, 1.2e-8, 1e-8]) * rng.uniform(0.8, 1.25)
-    return _with_singular_values(rng, 16, 8, s)
+    return with_singular_values(rng, 16, 8, s)
 
 
 _RANK_RAISES = {"LinAlgError": LSQ_BLOWUP}

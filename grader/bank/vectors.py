@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader import diagnose
+from grader.bank.inputs import combine, orthonormal, with_singular_values
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, describe, fmt
 from grader.grading import describe_raise
@@ -25,42 +26,14 @@ _EPS = float(np.finfo(np.float64).eps)
 
 # ----------------------------------------------------------------------------- case inputs
 
-# Inputs are the generator's draws combined with + - * / and np.sum only (never BLAS, LAPACK or
-# libm), so that a case is the same bits on every machine (the student bundle finds the frozen
-# results of a public case by the digest of its inputs). The linalg bank has the same helpers;
-# they are repeated here because a bundle carries only the bank modules of its own topics.
-
-def _orthonormal(rng: np.random.Generator, m: int, k: int) -> np.ndarray:
-    """(m, k) random orthonormal columns: Gram-Schmidt on Gaussian vectors, twice."""
-    basis: list[np.ndarray] = []
-    for z in rng.standard_normal((k, m)):
-        for _ in range(2):
-            for b in basis:
-                z = z - np.sum(b * z) * b
-        basis.append(z / math.sqrt(np.sum(z * z)))
-    return np.stack(basis, axis=1)
-
-
-def _combine(left: np.ndarray, weights, right: np.ndarray) -> np.ndarray:
-    """sum_j weights[j] * outer(left[:, j], right[:, j]), i.e. left diag(weights) right^T."""
-    out = np.zeros((left.shape[0], right.shape[0]))
-    for j, w in enumerate(weights):
-        out += np.multiply.outer(w * left[:, j], right[:, j])
-    return out
-
-
-def _with_singular_values(rng: np.random.Generator, m: int, n: int, values) -> np.ndarray:
-    """An (m, n) matrix with these singular values and random singular vectors."""
-    k = len(values)
-    return _combine(_orthonormal(rng, m, k), values, _orthonormal(rng, n, k))
-
+# Inputs come from grader.bank.inputs (the same bits on every machine).
 
 def _low_rank(rng: np.random.Generator, m: int, n: int, rank: int, scale: float = 1.0
               ) -> np.ndarray:
     """A sum of ``rank`` outer products of Gaussian vectors, times ``scale``: its zero singular
     values come out of an SVD as rounding noise far below max(m, n) * eps * max(s)
     (tests/test_bank_vectors.py measures the margin)."""
-    return _combine(rng.standard_normal((m, rank)), (scale,) * rank,
+    return combine(rng.standard_normal((m, rank)), (scale,) * rank,
                     rng.standard_normal((n, rank)))
 
 
@@ -405,7 +378,7 @@ def _rank_noise(rng: np.random.Generator) -> np.ndarray:
 def _rank_explicit(rng: np.random.Generator) -> np.ndarray:
     # rtol = 0.01 cuts between 1 and 0.05 (of 10) with room on both sides; s > 0.01 keeps 0.05.
     s = np.array([10.0, 4.0, 1.0, 0.05, 0.001]) * rng.uniform(0.5, 2.0)
-    return _with_singular_values(rng, 7, 5, s)
+    return with_singular_values(rng, 7, 5, s)
 
 
 NORMS = Exercise(
@@ -832,7 +805,7 @@ def _ortho_case(build_a: Callable[[np.random.Generator], np.ndarray], note: str,
 def _nearly_dependent(rng: np.random.Generator) -> np.ndarray:
     """Six columns u + delta z_j (u, z_j orthonormal): singular values sqrt(6 + delta^2) and
     delta (five times), a condition number of about 5e4 (a generalized Lauchli matrix)."""
-    basis = _orthonormal(rng, 20, 7)
+    basis = orthonormal(rng, 20, 7)
     return (basis[:, :1] + _NEARLY_DEPENDENT * basis[:, 1:]) * rng.uniform(0.5, 2.0)
 
 
@@ -853,7 +826,7 @@ def _zero_column(rng: np.random.Generator) -> np.ndarray:
 
 def _almost_in_span(rng: np.random.Generator) -> np.ndarray:
     """Column 3 = column 0 + 1e-4 of a direction outside the span of columns 0..2."""
-    basis = _orthonormal(rng, 6, 4)
+    basis = orthonormal(rng, 6, 4)
     return np.column_stack([basis[:, :3], basis[:, 0] + 1e-4 * basis[:, 3]])
 
 
