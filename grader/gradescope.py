@@ -25,9 +25,13 @@ apt-get update
 apt-get install -y python3 python3-pip python3-venv
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --upgrade pip
-# Add "torch" to this line if the assignment has torch exercises.
-/autograder/venv/bin/pip install -e /autograder/source
+{torch}/autograder/venv/bin/pip install -e /autograder/source
 """
+
+# The assignment has torch exercises: the CPU build (Gradescope's machines have no GPU), not
+# the several-GB CUDA one.
+TORCH_CPU = ("/autograder/venv/bin/pip install torch "
+             "--index-url https://download.pytorch.org/whl/cpu\n")
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Runs once per submission: grade /autograder/submission, write the results for Gradescope.
@@ -48,8 +52,14 @@ def write_autograder(out: str | Path, *, assignment: str | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     target = out / "autograder.zip"
     flag = f" \\\n    --assignment {assignment}" if assignment else ""
+    from grader import course
+    from grader.catalog import select
+
+    chosen = course.exercises_for(assignment) or select(())
+    torch = any(e.framework == "torch" for e in chosen)
+    setup = SETUP_SH.format(torch=TORCH_CPU if torch else "")
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in (("setup.sh", SETUP_SH),
+        for name, text in (("setup.sh", setup),
                            ("run_autograder", RUN_AUTOGRADER.format(assignment=flag))):
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16  # executable, as Gradescope runs them

@@ -25,6 +25,20 @@ def test_autograder_zip_has_executable_scripts_and_the_grader(tmp_path):
     assert "--results /autograder/results/results.json" in run
     assert "--assignment hw1" in run
     assert not any("__pycache__" in n or "_frozen" in n for n in names)
+    # hw1 is numpy only: no torch in the image
+    assert "torch" not in zf_text(path, "setup.sh")
+
+
+def zf_text(path, name: str) -> str:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(name).decode()
+
+
+def test_an_assignment_with_torch_exercises_installs_the_cpu_build(tmp_path):
+    setup = zf_text(gradescope.write_autograder(tmp_path, assignment="hw7"), "setup.sh")
+    assert ("/autograder/venv/bin/pip install torch --index-url "
+            "https://download.pytorch.org/whl/cpu\n") in setup
+    assert setup.index("torch --index-url") < setup.index("pip install -e /autograder/source")
 
 
 def test_gradescope_run_writes_valid_results_for_one_submission(tmp_path):
