@@ -33,9 +33,9 @@ if str(ROOT) not in sys.path:
 
 from grader import stats  # noqa: E402
 from grader.bank import probability as bank  # noqa: E402
-from grader.catalog import Case, Verdict, catalog, reference_module  # noqa: E402
+from grader.catalog import Verdict, catalog, reference_module  # noqa: E402
 from grader.grading import run_reference  # noqa: E402
-from grader.judges import CallResult, StudentRaised, Trial  # noqa: E402
+from grader.judges import StudentRaised, Trial  # noqa: E402
 
 EXERCISE = "probability.sample_binomial"
 REFERENCE = reference_module("probability")
@@ -146,20 +146,6 @@ WRONG = {
 
 # ----------------------------------------------------------------------------- measuring
 
-def _run(module, case: Case) -> list[CallResult]:
-    """Like the worker: a call that raises is a result."""
-    results = []
-    for call in case.calls:
-        try:
-            value = getattr(module, call.func)(*call.args, **call.kwargs)
-        except Exception as exc:  # noqa: BLE001 - a wrong implementation may raise
-            results.append(CallResult(raised={"type": type(exc).__name__, "message": str(exc),
-                                              "mro": [c.__name__ for c in type(exc).__mro__]}))
-            continue
-        results.append(CallResult(value=value))
-    return results
-
-
 def verdicts(module, seed: int, checks=None):
     """(check, trial, verdict) for the checks of the exercise (all by default) at one seed."""
     exercise = catalog()[EXERCISE]
@@ -168,7 +154,7 @@ def verdicts(module, seed: int, checks=None):
             continue
         case = check.build(exercise.check_rng(check, seed))
         expected = run_reference(REFERENCE, case)
-        actual = expected if module is None else _run(module, case)
+        actual = expected if module is None else run_reference(module, case)
         trial = Trial(case, actual, expected)
         try:
             verdict = check.judge(trial)

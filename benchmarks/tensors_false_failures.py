@@ -33,9 +33,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from grader.bank import tensors  # noqa: E402
-from grader.catalog import Case, Verdict, catalog, reference_module  # noqa: E402
-from grader.judges import CallResult, StudentRaised, Trial  # noqa: E402
-from grader.sandbox import wire  # noqa: E402
+from grader.catalog import Verdict, catalog, reference_module  # noqa: E402
+from grader.grading import run_reference  # noqa: E402
+from grader.judges import StudentRaised, Trial  # noqa: E402
 
 EXERCISE = "tensors.sample_categorical"
 REFERENCE = reference_module("tensors")
@@ -109,29 +109,6 @@ WRONG = {
 
 # ----------------------------------------------------------------------------- measuring
 
-def _tensor(spec: wire.TensorInput) -> torch.Tensor:
-    return torch.as_tensor(spec.array, dtype=getattr(torch, spec.dtype))
-
-
-def _run(module, case: Case) -> list[CallResult]:
-    """The results of a case's calls on the CPU, as the worker reports them (without the
-    wire: these implementations are trusted)."""
-    results = []
-    for call in case.calls:
-        func = wire.build_function(call.func, module)
-        args = [_tensor(a) if isinstance(a, wire.TensorInput) else a for a in call.args]
-        try:
-            value = func(*args)
-        except Exception as exc:  # noqa: BLE001 - a wrong implementation may raise
-            mro = [c.__name__ for c in type(exc).__mro__]
-            results.append(CallResult(raised={"type": type(exc).__name__, "mro": mro,
-                                              "message": str(exc)}))
-            continue
-        results.append(CallResult(value=wire.TensorValue(value.numpy(), "cpu", str(value.dtype))
-                                  if isinstance(value, torch.Tensor) else value))
-    return results
-
-
 def _verdicts(module, seed: int, checks=None):
     """(check, trial, verdict) for the checks of the exercise (all by default) at one seed."""
     exercise = catalog()[EXERCISE]
@@ -139,8 +116,8 @@ def _verdicts(module, seed: int, checks=None):
         if checks is not None and check.name not in checks:
             continue
         case = check.build(exercise.check_rng(check, seed))
-        expected = _run(REFERENCE, case)
-        actual = expected if module is REFERENCE else _run(module, case)
+        expected = run_reference(REFERENCE, case)
+        actual = expected if module is REFERENCE else run_reference(module, case)
         trial = Trial(case, actual, expected)
         try:
             verdict = check.judge(trial)

@@ -525,3 +525,22 @@ def test_functions_from_the_bank_run_with_the_students_names_in_scope(write_subm
         "failed", "apply for a function and a number: got 22, expected 15 (abs diff 7, rel diff "
                   "0.466667; rtol=1e-07, atol=1e-10)")
     assert (squared.status, squared.score) == ("passed", 1.0)
+
+
+def test_a_replay_stops_where_the_worker_does():
+    # run_reference replays wrong code in the grader too (known mistakes, benchmarks): a call
+    # whose input is an earlier call's missing result is not made, as in the worker, and
+    # later calls come back as not called instead of raising.
+    import types
+
+    from grader.sandbox.wire import Out
+
+    def forward(x):
+        raise ValueError("no")
+
+    module = types.SimpleNamespace(forward=forward, backward=lambda cache: cache)
+    case = Case((Call("forward", (1.0,)), Call("backward", (Out(0, (1,)),)),
+                 Call("backward", (2.0,))), "two calls")
+    first, second, third = grading.run_reference(module, case)
+    assert first.raised["type"] == "ValueError" and first.raised["message"] == "no"
+    assert second.missing and third.missing

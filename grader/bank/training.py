@@ -518,16 +518,11 @@ def _replay(rule: _Rule, update: Callable, case: Case) -> list:
         raise LookupError(f"not a case of {rule.func}")
     module = SimpleNamespace(**{rule.func: update})
     with np.errstate(all="ignore"):
-        for end in range(len(case.calls), 0, -1):
-            try:
-                results = run_reference(module, Case(case.calls[:end], case.note))
-                break
-            except (KeyError, IndexError, TypeError):
-                # A call's input is an earlier result that lacks it (a config without its
-                # state): the worker stops there, and so does the replay.
-                continue
-        else:
-            raise ArithmeticError(f"the flawed {rule.func} cannot run this case")
+        # A call whose input is an earlier result that lacks it (a config without its state)
+        # is not made: the worker stops there, and so does the replay.
+        results = [r for r in run_reference(module, case) if not r.missing]
+    if not results:
+        raise ArithmeticError(f"the flawed {rule.func} cannot run this case")
     if any(r.raised is not None for r in results):
         raise ArithmeticError(f"the flawed {rule.func} raised")
     return [r.value for r, call in zip(results, case.calls) if call.send]
