@@ -54,3 +54,26 @@ def grade_one(grade_files):
 def reference_source(topic: str) -> str:
     """The reference module's source, to build correct and deliberately wrong submissions."""
     return (Path(__file__).resolve().parent.parent / "solutions" / f"{topic}.py").read_text()
+
+
+def slowed(source: str, target: str, factor: float) -> str:
+    """``source`` with ``target`` (a function, or ``Class.method``) made ``1 + factor`` times
+    slower: each call sleeps ``factor`` times its own duration. A correct implementation that
+    is slow by construction, whatever the machine: how realistic slow code measures against the
+    flags is a figure of benchmarks/timing_flags.py, not an assert."""
+    return source + textwrap.dedent(f"""
+
+        import time as _time
+
+
+        def _slowed(function):
+            def run(*args, **kwargs):
+                start = _time.perf_counter()
+                out = function(*args, **kwargs)
+                _time.sleep({factor!r} * (_time.perf_counter() - start))
+                return out
+            return run
+
+
+        {target} = _slowed({target})
+        """)

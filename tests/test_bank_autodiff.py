@@ -750,11 +750,10 @@ LIST_VISITED = _reverse("""        order, seen, stack = [], set(), [(self, False
         visit(self)""")
 
 
-@pytest.mark.slow
-def test_a_list_of_visited_nodes_keeps_its_points_and_is_flagged_as_slow(grade_files):
-    """Measured once: 11x the reference on the timing graph of 8,000 nodes (flag at 5x)."""
-    graded = grade_files({"autodiff.py": LIST_VISITED}, ids=("autodiff.reverse_mode",),
-                         time_it=True)
+def test_a_list_of_visited_nodes_keeps_its_points(grade_files):
+    """Quadratic (``node not in seen`` scans a list): 11x to 17x the reference on the timing
+    graph of 8,000 nodes, a flag at 5x (benchmarks/timing_flags.py; the flag itself is tested
+    in tests/test_timing_flags.py)."""
+    graded = grade_files({"autodiff.py": LIST_VISITED}, ids=("autodiff.reverse_mode",))
     result = graded.exercises[0]
     assert result.status == "passed" and result.score == result.max_score
-    assert result.timing.slow and result.timing.ratio > 5

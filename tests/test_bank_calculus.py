@@ -737,11 +737,19 @@ SLOW = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("exercise_id", list(SLOW))
-def test_slow_implementations_keep_their_points_and_are_flagged(grade_files, exercise_id):
-    """Measured once: element loops in quad_grad_hess 780x the reference at n = 400; np.vstack
-    in the loop of gradient_descent 13x at 3,000 steps (the flags are at 10x and 5x)."""
+def test_slow_implementations_keep_their_points(grade_files, exercise_id):
+    result = grade_files({"calculus.py": SLOW[exercise_id]}, ids=(exercise_id,)).exercises[0]
+    assert result.status == "passed" and result.score == result.max_score
+
+
+@pytest.mark.slow
+def test_element_loops_in_quad_grad_hess_are_flagged(grade_files):
+    """Measured: element loops 490x to 780x the reference at n = 400, a flag at 10x. (np.vstack
+    in the loop of gradient_descent measures 10x to 13x at 3,000 steps against a flag at 5x: too
+    close for an assert on a shared machine; benchmarks/timing_flags.py prints it and
+    tests/test_timing_flags.py checks that flag.)"""
+    exercise_id = "calculus.quad_grad_hess"
     graded = grade_files({"calculus.py": SLOW[exercise_id]}, ids=(exercise_id,), time_it=True)
     result = graded.exercises[0]
     assert result.status == "passed" and result.score == result.max_score

@@ -943,27 +943,51 @@ def test_hyperellipse_wrong_implementations_lose_points_with_their_diagnosis(gra
 
 # ============================================================================ timing
 
-@pytest.mark.slow
-@pytest.mark.parametrize("exercise_id,slow,fast", [
-    ("eigen.power_iteration", POWER_WRONG["stale_eigenvalue"][0].replace(
-        "w = A @ v", "w = np.array([row @ v for row in A])"), POWER_RIGHT["sign_naive_stop"]),
-    ("eigen.spectral_decomposition", _spectral_source(
+# Right but slow, measured through the worker (one BLAS thread): a row-by-row matrix-vector
+# product 13x to 25x (n = 300, a flag at 5x), an SVD per eigenvalue 55x to 200x (n = 60, a flag
+# at 10x), 2000 products of 60x60 matrices 11x to 37x (a flag at 6x); the fast ones 0.6x to
+# 1.3x. (np.linalg.eig and a QR measure 3.8x to 4x: not flagged.) Only the SVD per eigenvalue
+# is far enough above its flag for an assert on a shared machine; benchmarks/timing_flags.py
+# prints all of them, and tests/test_timing_flags.py checks the other flags.
+SLOW_CODE = {
+    "eigen.power_iteration": _power_source().replace("w = A @ v",
+                                                     "w = np.array([row @ v for row in A])"),
+    "eigen.spectral_decomposition": _spectral_source(
         "w = np.linalg.eigvalsh(S)[::-1]", "Q = np.empty_like(S)",
         "for j, lam in enumerate(w):   # a null space per eigenvalue",
         "    Q[:, j] = np.linalg.svd(S - lam * np.eye(len(S)))[2][-1]", "return w, Q"),
-     SPECTRAL_RIGHT["eigh_argsort_flipped_signs"]),
-    ("eigen.matrix_power", _mp_source("R = np.eye(len(A))", "for _ in range(k):",
-                                      "    R = R @ A", "return R"), MP_RIGHT["solve_and_raise"]),
-], ids=["power_row_loop", "spectral_null_space_per_eigenvalue", "matrix_power_k_products"])
-def test_slow_implementations_are_timed_as_slow(grade_files, exercise_id, slow, fast):
-    """Measured through the worker (one BLAS thread, 3 runs each): a row-by-row matrix-vector
-    product 25x (n=300), an SVD per eigenvalue 180-200x (n=60), 2000 products of 60x60 matrices
-    34-37x; the fast ones 0.6-1.3x. (np.linalg.eig and a QR measure 3.8-4x, below the 10x
-    threshold: not flagged.)"""
-    slow_result = grade_files({"eigen.py": slow}, ids=(exercise_id,), time_it=True).exercises[0]
-    fast_result = grade_files({"eigen.py": fast}, ids=(exercise_id,), time_it=True).exercises[0]
-    assert slow_result.timing.slow and not fast_result.timing.slow
-    assert fast_result.timing.ratio < 2 and fast_result.score == fast_result.max_score
+    "eigen.matrix_power": _mp_source("R = np.eye(len(A))", "for _ in range(k):",
+                                     "    R = R @ A", "return R"),
+}
+FAST_CODE = {
+    "eigen.power_iteration": POWER_RIGHT["sign_naive_stop"],
+    "eigen.spectral_decomposition": SPECTRAL_RIGHT["eigh_argsort_flipped_signs"],
+    "eigen.matrix_power": MP_RIGHT["solve_and_raise"],
+}
+
+
+# (The SVD per eigenvalue is also wrong where an eigenvalue repeats: one null-space vector per
+# copy, the same one. The other two are right.)
+@pytest.mark.parametrize("exercise_id", ["eigen.power_iteration", "eigen.matrix_power"])
+def test_slow_implementations_keep_their_points(grade_files, exercise_id):
+    result = grade_files({"eigen.py": SLOW_CODE[exercise_id]}, ids=(exercise_id,)).exercises[0]
+    assert result.status == "passed" and result.score == result.max_score, result.message
+
+
+@pytest.mark.slow
+def test_an_svd_per_eigenvalue_is_timed_as_slow(grade_files):
+    exercise_id = "eigen.spectral_decomposition"
+    result = grade_files({"eigen.py": SLOW_CODE[exercise_id]}, ids=(exercise_id,),
+                         time_it=True).exercises[0]
+    assert result.timing.slow and result.timing.ratio > EXERCISES[exercise_id].timing.slow_ratio
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise_id", list(FAST_CODE))
+def test_vectorized_implementations_are_not_flagged(grade_files, exercise_id):
+    result = grade_files({"eigen.py": FAST_CODE[exercise_id]}, ids=(exercise_id,),
+                         time_it=True).exercises[0]
+    assert result.score == result.max_score and not result.timing.slow, result.timing
 
 
 def test_the_topic_releases_on_its_own(tmp_path):
@@ -980,13 +1004,13 @@ def test_the_topic_releases_on_its_own(tmp_path):
 @pytest.mark.slow
 def test_a_loop_of_k_products_is_told_it_grows_with_k(grade_files):
     """Diagonalization costs the same for every k; 2000 products cost 8 times 250."""
-    loop = _mp_source("R = np.eye(len(A))", "for _ in range(k):", "    R = R @ A", "return R")
-    graded = grade_files({"eigen.py": loop}, ids=("eigen.matrix_power",), time_it=True)
+    graded = grade_files({"eigen.py": SLOW_CODE["eigen.matrix_power"]},
+                         ids=("eigen.matrix_power",), time_it=True)
     timing = graded.exercises[0].timing
     assert timing.scales_differently and timing.size_name == "k"
     assert timing.student_exponent > 0.7 and timing.reference_exponent < 0.4
     assert (f"scaling: your time grows as k^{timing.student_exponent:.1f}; the reference's as "
             f"k^{timing.reference_exponent:.1f}") in report.render_terminal(graded)
-    fast = grade_files({"eigen.py": MP_RIGHT["solve_and_raise"]}, ids=("eigen.matrix_power",),
-                       time_it=True).exercises[0].timing
+    fast = grade_files({"eigen.py": FAST_CODE["eigen.matrix_power"]},
+                       ids=("eigen.matrix_power",), time_it=True).exercises[0].timing
     assert not fast.scales_differently

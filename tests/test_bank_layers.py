@@ -766,8 +766,15 @@ SLOW = {
 }
 
 
+def test_an_outer_product_per_sample_keeps_its_points(grade_one):
+    """30x to 50x the reference against a flag at 15x: too close for a timed assert on a shared
+    machine (benchmarks/timing_flags.py prints it; tests/test_timing_flags.py checks the flag)."""
+    result = grade_one("layers.affine", {"layers.py": SLOW["layers.affine"]})
+    assert result.status == "passed" and result.score == result.max_score
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("exercise_id", list(SLOW))
+@pytest.mark.parametrize("exercise_id", ["layers.relu", "layers.conv2d"])
 def test_the_timing_flags_python_loops(grade_one, exercise_id):
     result = grade_one(exercise_id, {"layers.py": SLOW[exercise_id]}, time_it=True)
     assert result.status == "passed" and result.score == result.max_score

@@ -1072,5 +1072,4 @@ def test_a_feature_pair_loop_is_timed_as_slow(grade_files):
     fast = grade_files({"probability.py": COV_SOURCE}, ids=("probability.covariance",),
                        time_it=True).exercises[0]
     assert slow.score == fast.score == 5.0
-    assert slow.timing.slow and slow.timing.ratio > 20
-    assert not fast.timing.slow and fast.timing.ratio < 3
+    assert slow.timing.slow and not fast.timing.slow  # the flag is at 10x

@@ -331,8 +331,7 @@ def test_a_loop_over_pairs_of_documents_is_timed_as_slow(grade_files):
     fast = grade_files({"svd.py": RIGHT["masks"]}, ids=("svd.tfidf_lsa",),
                        time_it=True).exercises[0]
     assert slow.score == fast.score == 5.5
-    assert slow.timing.slow and slow.timing.ratio > 20
-    assert not fast.timing.slow and fast.timing.ratio < 2
+    assert slow.timing.slow and not fast.timing.slow  # the flag is at 10x
 
 
 def test_the_topic_releases_on_its_own(tmp_path):

@@ -17,7 +17,7 @@ import scipy.linalg
 import torch
 
 from conftest import reference_source
-from grader import release, report
+from grader import release
 from grader.bank import systems as bank
 from grader.catalog import reference_module, select
 from grader.grading import run_reference
@@ -441,9 +441,10 @@ def test_solve_with_numpy_solve_scores_zero(grade_one):
                                     "allow") for c in result.checks)
 
 
-@pytest.mark.slow
-def test_solve_entry_loops_are_timed_as_slow(grade_files):
-    loops = """
+# Gaussian elimination entry by entry: 21x to 25x the reference at n = 200, a flag at 10x (too
+# close for a timed assert on a shared machine: benchmarks/timing_flags.py prints it, and
+# tests/test_timing_flags.py checks the flag and its advice).
+SOLVE_LOOPS = """
         import numpy as np
         def solve(A, b):
             U = [[float(v) for v in row] for row in A]
@@ -464,12 +465,12 @@ def test_solve_entry_loops_are_timed_as_slow(grade_files):
                 x[i] = (y[i] - sum(U[i][j] * x[j] for j in range(i + 1, n))) / U[i][i]
             return np.array(x)
         """
-    graded = grade_files({"systems.py": loops}, ids=("systems.solve",), time_it=True)
-    result = graded.exercises[0]
+
+
+def test_solve_entry_loops_keep_their_points(grade_files):
+    result = grade_files({"systems.py": SOLVE_LOOPS}, ids=("systems.solve",)).exercises[0]
     assert result.score == 5.0  # b with several columns (1 point) is not handled
-    assert result.timing.slow and result.timing.ratio > 10  # measured 25x at n = 200
-    assert "-> not vectorized: eliminate a whole column at a time" in \
-        report.render_terminal(graded)
+    assert [c.name for c in result.checks if c.status != "passed"] == ["several_rhs"]
 
 
 # ====================================================== systems.least_squares / min_norm

@@ -630,15 +630,6 @@ def test_cosine_judge_wants_values_in_the_unit_interval_and_exact_parallel_rows(
     assert not verdict.passed and "point the same way (up to sign), so S[" in verdict.message
     assert _judge_cosine("parallel_rows", lambda s: s * (1 - 5e-16)).passed
 
-@pytest.mark.slow
-def test_cosine_pair_loop_is_timed_as_not_vectorized(grade_files):
-    graded = grade_files({"vectors.py": COS_RIGHT["pair_loop"]},
-                         ids=("vectors.cosine_similarity",), time_it=True)
-    result = graded.exercises[0]
-    assert result.score == result.max_score
-    assert result.timing.slow and result.timing.ratio > 20
-    assert "-> not vectorized: normalize all rows at once" in report.render_terminal(graded)
-
 
 # ============================================================================ orthonormalize
 
@@ -765,9 +756,10 @@ def test_correct_implementations_pass_every_check_for_many_seeds(exercise_id, na
     assert failures_in_process(exercise_id, source, seeds=range(1, 21)) == []
 
 
-@pytest.mark.slow
-def test_orthonormalize_entry_loops_are_timed_as_slow(grade_files):
-    loops = """
+# Gram-Schmidt entry by entry: 40x the reference on a 200x40 matrix, a flag at 20x (too close
+# for a timed assert on a shared machine: benchmarks/timing_flags.py prints it, and
+# tests/test_timing_flags.py checks the flag and its advice).
+ORTHO_LOOPS = """
         import numpy as np
         def orthonormalize(A, tol=1e-10):
             A = np.array(A, dtype=float)
@@ -783,11 +775,11 @@ def test_orthonormalize_entry_loops_are_timed_as_slow(grade_files):
                     Q.append([v / size for v in w])
             return np.array(Q).T.reshape(m, len(Q))
         """
-    graded = grade_files({"vectors.py": loops}, ids=("vectors.orthonormalize",), time_it=True)
-    result = graded.exercises[0]
-    assert result.score == result.max_score
-    assert result.timing.slow and result.timing.ratio > 20
-    assert "-> not vectorized: work on whole columns" in report.render_terminal(graded)
+
+
+def test_orthonormalize_entry_loops_keep_their_points(grade_files):
+    result = grade_files({"vectors.py": ORTHO_LOOPS}, ids=("vectors.orthonormalize",))
+    assert result.exercises[0].score == result.exercises[0].max_score
 
 
 @pytest.mark.slow
