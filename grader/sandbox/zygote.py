@@ -111,6 +111,10 @@ class Init:
         self.by_pidfd[pidfd] = (pid, ctrl)
         self.by_ctrl[ctrl] = pidfd
         self.sock.send(json.dumps({"runner": pid}).encode())
+        if config.get("uid") is not None and config["uid"] != os.getuid():
+            # The runner becomes a user of its own, which cannot signal or trace a spare of
+            # init's user: the next runner can be forked while this one works.
+            self._fork_spare()
 
     def end(self, pidfd: int, report: bool) -> None:
         """The runner exited (``report`` its status) or must end now; either way its group
@@ -130,8 +134,9 @@ class Init:
         os.close(pidfd)
         self.sweep()
         if not self.by_pidfd and self.spare is None:
-            # Only now, with no student code running in the session, can the next runner be
-            # forked ahead: a spare alive next to student code could be signalled by it.
+            # Where runners keep init's user (no root: a user namespace), only now, with no
+            # student code running in the session, can the next runner be forked ahead: a
+            # spare alive next to student code could be signalled by it.
             self._fork_spare()
 
     def sweep(self) -> None:
