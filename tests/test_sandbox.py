@@ -139,6 +139,48 @@ def test_ending_the_program_in_the_function(grade_dot, body, ending):
     assert result.message == f"dot ended the program during check 'small': {ending}"
 
 
+# The checks' cases go to the worker in one request and come back case by case: an ending in
+# a later check is that check's, the checks before it keep their verdicts, and with one request
+# per case (inputs over grading.PIPELINE_BYTES) the result is the same.
+LATER_ENDING = """\
+import os
+import sys
+
+import numpy as np
+
+
+def dot(u, v):
+    u, v = np.asarray(u), np.asarray(v)
+    if u.shape != v.shape:
+        raise ValueError("different lengths")
+    if u.size == 0:
+        {ending}
+    return float(u @ v)
+"""
+
+
+@pytest.mark.parametrize("ending, message, cause", [
+    ("sys.exit(4)", "dot ended the program during check 'empty': sys.exit(4)", "sys.exit(4)"),
+    ("os._exit(0)", "linalg.dot exited with code 0 (os._exit, or the interpreter stopped) "
+                    "during check 'empty'",
+     "exited with code 0 (os._exit, or the interpreter stopped)"),
+    ("while True: pass", "linalg.dot timed out after 1 s during check 'empty'",
+     "timed out after 1 s"),
+], ids=["sys_exit", "os_exit", "hang"])
+@pytest.mark.parametrize("pipeline_bytes", [grading.PIPELINE_BYTES, 0], ids=["one_request",
+                                                                            "request_per_case"])
+def test_an_ending_in_a_later_check_is_that_checks(grade_dot, monkeypatch, ending, message,
+                                                   cause, pipeline_bytes):
+    monkeypatch.setattr(grading, "PIPELINE_BYTES", pipeline_bytes)
+    result, _ = grade_dot(LATER_ENDING.format(ending=ending), limits=Limits(call_seconds=1))
+    assert (result.status, result.score, result.message) == ("error", 0.0, message)
+    assert [(c.name, c.status, c.score) for c in result.checks] == [
+        ("small", "passed", 0.0), ("length_1000", "passed", 0.0),
+        ("length_mismatch", "passed", 0.0), ("empty", "skipped", 0.0),
+        ("integers", "skipped", 0.0)]
+    assert result.checks[-1].message == cause
+
+
 def test_sys_exit_at_import(grade_dot):
     result, folder = grade_dot("import sys\n\nsys.exit(3)\n\n\ndef dot(u, v):\n    return 0.0\n")
     assert (result.status, result.score) == ("error", 0.0)
@@ -467,16 +509,17 @@ def test_expected_values_never_reach_the_worker(grade_dot):
 def test_the_search_finds_an_expected_value_that_does_reach_the_worker(grade_dot, monkeypatch):
     # The control of the test above: a grader that sent dot's expected values along with the
     # calls (as a same-process grader would hold them) is caught by the same search.
-    original = grading.run_student
+    original = grading.run_student_cases
 
-    def leaky_run_student(worker, case, device="cpu"):
-        if case.calls[0].func == "dot":
-            leak = [r.value for r in grading.run_reference(grading._reference("linalg"), case)]
-            worker.request = lambda header, *args, **kwargs: Worker.request(
+    def leaky_run_student_cases(worker, cases, device="cpu"):
+        if cases[0].calls[0].func == "dot":
+            leak = [[r.value for r in grading.run_reference(grading._reference("linalg"), case)]
+                    for case in cases]
+            worker.send = lambda header, *args, **kwargs: Worker.send(
                 worker, {**header, "leak": leak}, *args, **kwargs)
-        return original(worker, case, device)
+        return original(worker, cases, device)
 
-    monkeypatch.setattr(grading, "run_student", leaky_run_student)
+    monkeypatch.setattr(grading, "run_student_cases", leaky_run_student_cases)
     result, _ = grade_dot(SEARCHES_FOR_THE_ANSWER)
     assert [(c.name, c.status) for c in result.checks] == [
         ("small", "passed"), ("length_1000", "passed"), ("length_mismatch", "failed"),

@@ -299,13 +299,26 @@ class Worker:
     def request(self, header: dict, blobs: list[bytes] = (), *, timeout: float | None = None
                 ) -> tuple[dict, list[bytes]]:
         """Send one request and wait for its reply, at most ``timeout`` seconds."""
+        self.send(header, blobs, timeout=timeout)
+        return self.receive(timeout=timeout)
+
+    def send(self, header: dict, blobs: list[bytes] = (), *, timeout: float | None = None
+             ) -> None:
+        """Send one request; its reply, or replies (``run_cases``), come from :meth:`receive`."""
+        self._io(lambda: wire.send_message(self.data, header, blobs), timeout)
+
+    def receive(self, *, timeout: float | None = None) -> tuple[dict, list[bytes]]:
+        """The worker's next reply, waited for at most ``timeout`` seconds (default: the limit
+        per call)."""
+        return self._io(lambda: wire.recv_message(self.data), timeout)
+
+    def _io(self, step: Any, timeout: float | None) -> Any:
         if self._dead is not None:
             raise self._dead
         limit = self.limits.call_seconds if timeout is None else timeout
         try:
             self.data.settimeout(limit)
-            wire.send_message(self.data, header, blobs)
-            return wire.recv_message(self.data)
+            return step()
         except socket.timeout:
             self._dead = WorkerFailure(f"timed out after {limit:g} s", "timeout")
         except (EOFError, ConnectionError, BrokenPipeError):

@@ -64,7 +64,8 @@ class Runner:
             op = header.get("op")
             if op == "bye":
                 return
-            handler = {"import": self.do_import, "run": self.do_run, "time": self.do_time}[op]
+            handler = {"import": self.do_import, "run": self.do_run,
+                       "run_cases": self.do_run_cases, "time": self.do_time}[op]
             handler(header, blobs)
 
     def reply(self, header: dict, blobs: list[bytes] = ()) -> None:
@@ -134,8 +135,20 @@ class Runner:
         return value
 
     def do_run(self, header: dict, blobs: list[bytes]) -> None:
-        calls = wire.decode(header["calls"], blobs, make_tensor=self.make_tensor,
+        self.run_calls(header["calls"], blobs)
+
+    def do_run_cases(self, header: dict, blobs: list[bytes]) -> None:
+        """One reply per case, in order; none after a case that ended the program."""
+        for calls in header["cases"]:
+            if self.run_calls(calls, blobs):
+                return
+
+    def run_calls(self, encoded: Any, blobs: list[bytes]) -> bool:
+        """Run one case's calls and reply with their results; True when a call raised a
+        BaseException that is not an Exception (SystemExit...): the exercise ends there."""
+        calls = wire.decode(encoded, blobs, make_tensor=self.make_tensor,
                             make_function=self.make_function)
+        ended = False
         outputs: list[Any] = []
         results: list[dict] = []
         enc = wire.Encoder()  # one blob table; each value is encoded as soon as it is made
@@ -154,6 +167,7 @@ class Runner:
                 results.append({"raised": self.describe(exc, since=used_before),
                                 "seconds": time.perf_counter() - start})
                 if not isinstance(exc, Exception):
+                    ended = True
                     break  # SystemExit, KeyboardInterrupt...: the exercise ends here
                 outputs.append(None)
                 continue
@@ -173,6 +187,7 @@ class Runner:
                 entry["value"] = _encode_now(enc, picked)
             results.append(entry)
         self.reply({"results": [_encoded_entry(enc, e) for e in results]}, enc.blobs)
+        return ended
 
     def do_time(self, header: dict, blobs: list[bytes]) -> None:
         if "call" in header:  # later rounds reuse it: large inputs cross the wire once
