@@ -34,8 +34,8 @@ import numpy as np
 from grader.sandbox import parent, wire
 zyg = parent.zygote()
 student = Path(sys.argv[1])
-call = wire.encode([{"func": "dot", "args": (np.ones(3), np.ones(3)), "kwargs": {}, "pick": (),
-                     "send": True}])
+call = wire.encode([[{"func": "dot", "args": (np.ones(3), np.ones(3)), "kwargs": {}, "pick": (),
+                      "send": True}]])
 times = []
 for _ in range(int(sys.argv[2])):
     t = time.perf_counter()
@@ -44,7 +44,7 @@ for _ in range(int(sys.argv[2])):
             w = session.spawn({}, parent.Limits())
             w.request({"op": "import", "file": str(w.source_dir / student.name),
                        "name": "linalg", "functions": ["dot"]})
-            w.request({"op": "run", "calls": call[0]}, call[1])
+            w.request({"op": "run_cases", "cases": call[0]}, call[1])
             w.close()
             w.output()
             w.cleanup()

@@ -123,35 +123,31 @@ def _frozen_expected(exercise: Exercise, case: Case) -> list[CallResult]:
 
 # ----------------------------------------------------------------------------- student side
 
-def run_student(worker: Worker, case: Case, device: str = "cpu") -> list[CallResult]:
-    """The student's results for a case, its tensors on ``device``. A reply that is not what
-    an honest worker sends (the student's code can write to its socket) ends the worker as a
-    protocol failure."""
-    obj, blobs = wire.encode(_case_wire(case, device))
-    header, out_blobs = worker.request({"op": "run", "calls": obj}, blobs)
-    return _case_results(worker, case, header, out_blobs)
-
-
 # Cases whose inputs add up to more than this go one request each: the worker holds the inputs
-# of every case of a run_cases request at once.
+# of every case of a request at once.
 PIPELINE_BYTES = 16 * 2**20
 
 
 def run_student_cases(worker: Worker, cases: list[Case], device: str = "cpu"
                       ) -> Iterator[list[CallResult]]:
-    """The student's results for each of ``cases``, in order, as :func:`run_student` gives
-    them, from one request: the worker replies case by case, so a case that crashes or hangs
-    it is still known as that case, and a check costs no round trip of its own. The worker
-    stops after a case that ends the program (SystemExit...), as grading does."""
+    """The student's results for each of ``cases``, in order, their tensors on ``device``.
+
+    The cases go in one request and the worker replies case by case, so a case that crashes or
+    hangs it is still known as that case, and a check costs no round trip of its own. The worker
+    stops after a case that ends the program (SystemExit...), as grading does. A reply that is
+    not what an honest worker sends (the student's code can write to its socket) ends the worker
+    as a protocol failure."""
     obj, blobs = wire.encode([_case_wire(case, device) for case in cases])
+    requests = [cases]
     if sum(len(b) for b in blobs) > PIPELINE_BYTES:
-        for case in cases:
-            yield run_student(worker, case, device)
-        return
-    worker.send({"op": "run_cases", "cases": obj}, blobs)
-    for case in cases:
-        header, out_blobs = worker.receive()
-        yield _case_results(worker, case, header, out_blobs)
+        requests = [[case] for case in cases]
+    for group in requests:
+        if group is not cases:
+            obj, blobs = wire.encode([_case_wire(group[0], device)])
+        worker.send({"op": "run_cases", "cases": obj}, blobs)
+        for case in group:
+            header, out_blobs = worker.receive()
+            yield _case_results(worker, case, header, out_blobs)
 
 
 def _case_wire(case: Case, device: str) -> list:

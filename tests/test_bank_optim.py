@@ -14,11 +14,6 @@ from conftest import reference_source
 EXERCISE = "optim.adam"
 MAX_SCORE = catalog()[EXERCISE].max_score
 
-# The worker (grader/sandbox/runner.py, Runner.do_run) resolves Out references and picks outside
-# its try block and encodes every result after the last call: a call that raises (the stub!) or
-# returns None before a chained call ends the worker, and an in-place update of w rewrites
-# earlier updates' next_w. These tests pass once do_run hands on failures and encodes each
-# result as it is made; drop the mark then.
 # ----------------------------------------------------------------------------- the reference
 
 

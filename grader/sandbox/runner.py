@@ -64,8 +64,8 @@ class Runner:
             op = header.get("op")
             if op == "bye":
                 return
-            handler = {"import": self.do_import, "run": self.do_run,
-                       "run_cases": self.do_run_cases, "time": self.do_time}[op]
+            handler = {"import": self.do_import, "run_cases": self.do_run_cases,
+                       "time": self.do_time}[op]
             handler(header, blobs)
 
     def reply(self, header: dict, blobs: list[bytes] = ()) -> None:
@@ -133,9 +133,6 @@ class Runner:
         if isinstance(value, dict):
             return {k: self.resolve(v, outputs) for k, v in value.items()}
         return value
-
-    def do_run(self, header: dict, blobs: list[bytes]) -> None:
-        self.run_calls(header["calls"], blobs)
 
     def do_run_cases(self, header: dict, blobs: list[bytes]) -> None:
         """One reply per case, in order; none after a case that ended the program."""
