@@ -3,11 +3,15 @@
 Compares, on the same machine in one run:
 - a bare subprocess (``python -c pass``) and one that imports numpy (what a naive isolated
   grader pays per worker);
-- a sandbox worker forked from the warm zygote, confined (namespaces, private root, nobody) and
-  not confined (GRADER_NO_NAMESPACES=1), each importing a student module and calling it once.
+- sandbox workers forked from the warm zygote, confined (namespaces, private root, nobody) and
+  not confined (GRADER_NO_NAMESPACES=1).
 
-A submission is one sandbox session (confinement paid once) holding six workers, one per
-exercise, each importing the student's module and making one call: the figure is per submission.
+A submission is one sandbox session (confinement paid once) in which six exercises each import
+the student's module and make one call, the way grading does:
+- shared: one worker grades all six, with the check between two exercises that nothing was
+  left running (what a submission whose exercises pass costs);
+- a worker each: six workers (what a submission whose exercises all fail costs: an exercise
+  that does not pass is graded in a worker of its own).
 
     python benchmarks/sandbox_overhead.py [--submissions 100]
 """
@@ -36,18 +40,26 @@ zyg = parent.zygote()
 student = Path(sys.argv[1])
 call = wire.encode([[{"func": "dot", "args": (np.ones(3), np.ones(3)), "kwargs": {}, "pick": (),
                       "send": True}]])
+shared = sys.argv[3] == "shared"
 times = []
 for _ in range(int(sys.argv[2])):
     t = time.perf_counter()
     with zyg.session(sources=[student]) as session:
-        for exercise in range(6):  # one worker per exercise, as grading does
-            w = session.spawn({}, parent.Limits())
+        w = None
+        for exercise in range(6):
+            if w is None:
+                w = session.spawn({}, parent.Limits())
             w.request({"op": "import", "file": str(w.source_dir / student.name),
-                       "name": "linalg", "functions": ["dot"]})
+                       "name": "linalg", "functions": ["dot"], "forbidden": []})
             w.request({"op": "run_cases", "cases": call[0]}, call[1])
-            w.close()
             w.output()
+            if shared and w.is_clean() and session.sweep() == 0:
+                continue
+            w.close()
             w.cleanup()
+            w = None
+        if w is not None:
+            w.close()
     times.append(time.perf_counter() - t)
 print(json.dumps({"median": statistics.median(times), "p90": sorted(times)[int(len(times) * .9)],
                   "protections": zyg.protections}))
@@ -63,11 +75,11 @@ def bare(cmd: list[str], n: int) -> float:
     return statistics.median(times)
 
 
-def sandbox(n: int, confined: bool, student: Path) -> dict:
+def sandbox(n: int, confined: bool, student: Path, mode: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if not confined:
         env["GRADER_NO_NAMESPACES"] = "1"
-    out = subprocess.run([sys.executable, "-c", MEASURE, str(student), str(n)], env=env,
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(student), str(n), mode], env=env,
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -83,17 +95,20 @@ def main() -> None:
         n_bare = max(5, args.submissions // 5)
         py = bare([sys.executable, "-c", "pass"], n_bare)
         py_np = bare([sys.executable, "-c", "import numpy"], n_bare)
-        confined = sandbox(args.submissions, True, student)
-        plain = sandbox(args.submissions, False, student)
+        runs = {(mode, confined): sandbox(args.submissions, confined, student, mode)
+                for mode in ("shared", "each") for confined in (True, False)}
     print(f"bare subprocess `python -c pass`          : {py * 1e3:7.2f} ms per process")
     print(f"bare subprocess `python -c 'import numpy'`: {py_np * 1e3:7.2f} ms per process, "
           f"{6 * py_np * 1e3:.0f} ms for six")
-    for name, res in (("sandbox, confined", confined), ("sandbox, no namespaces", plain)):
+    for (mode, confined), res in runs.items():
+        name = (f"sandbox, {'one shared worker' if mode == 'shared' else 'a worker each'}, "
+                f"{'confined' if confined else 'no namespaces'}")
         print(f"{name:42}: {res['median'] * 1e3:7.2f} ms per 6-exercise submission "
-              f"(p90 {res['p90'] * 1e3:.2f} ms), {res['median'] / 6 * 1e3:.2f} ms per worker")
-    print(f"confinement costs {(confined['median'] - plain['median']) * 1e3:.2f} ms per "
-          "submission")
-    print(f"protections: {confined['protections']}")
+              f"(p90 {res['p90'] * 1e3:.2f} ms)")
+    for mode in ("shared", "each"):
+        cost = runs[mode, True]["median"] - runs[mode, False]["median"]
+        print(f"confinement costs {cost * 1e3:.2f} ms per submission ({mode})")
+    print(f"protections: {runs['shared', True]['protections']}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 For each exercise: build every check's inputs from its seeded generator; compute the expected
 results with the reference in this (trusted) process; run the same calls for the student in a
-fresh worker; judge each check here; time student against reference; score, failing closed.
+worker (:class:`Sandboxes` says which); judge each check here; time student against reference;
+score, failing closed.
 """
 
 from __future__ import annotations
@@ -256,13 +257,17 @@ def _display(path: Path) -> str:
 
 def _student_config(exercise: Exercise, device: str) -> dict:
     return {"forbidden": list(exercise.forbidden), "strip_paths": [str(ROOT)],
-            "device": device if exercise.framework == "torch" else "cpu"}
+            "device": _runner_device(exercise, device)}
 
 
-def _import(worker: Worker, exercise: Exercise, name: str) -> dict:
-    """Import module ``name`` from the worker's copies (it never sees the originals)."""
-    header, _ = worker.request({"op": "import", "file": str(worker.source_dir / f"{name}.py"),
-                                "name": name, "functions": list(exercise.functions)})
+def _import(worker: Worker, exercise: Exercise, name: str, *, student: bool = True) -> dict:
+    """Import module ``name`` from the worker's copies (it never sees the originals); in a
+    student's worker, this starts the exercise (its forbidden calls)."""
+    request = {"op": "import", "file": str(worker.source_dir / f"{name}.py"), "name": name,
+               "functions": list(exercise.functions)}
+    if student:
+        request["forbidden"] = list(exercise.forbidden)
+    header, _ = worker.request(request)
     return header
 
 
@@ -281,18 +286,37 @@ def _import_failure(result: ExerciseResult, header: dict, file: Path) -> Exercis
     return result
 
 
+def _runner_device(exercise: Exercise, device: str) -> str:
+    return device if exercise.framework == "torch" else "cpu"
+
+
 class Sandboxes:
     """The sandbox sessions of one submission's grading: the student's (all its exercises'
-    workers, confined once) and, opened when first needed, the reference's for timing."""
+    workers, confined once) and, opened when first needed, the reference's for timing.
+
+    With ``share``, a worker that graded an exercise cleanly grades the next one too (one per
+    device), instead of a fresh worker per exercise: each exercise still executes the
+    student's module afresh, and :func:`grade_exercise` grades again, in a fresh worker, any
+    exercise that did not pass in a worker that had graded another before. So every verdict
+    short of a pass is the one a worker of its own gives: what one exercise's code does to
+    its process costs no other exercise a point. The reference's workers (trusted code) are
+    always shared.
+    """
 
     def __init__(self, submission: Submission, exercises: list[Exercise],
-                 limits: Limits) -> None:
+                 limits: Limits, *, share: bool = False) -> None:
         zyg = zygote()
         if any(e.framework == "torch" for e in exercises):
             zyg.preload(["torch"])  # before the session forks: its workers inherit it
         self.limits = limits
+        self.share = share
+        # A shared worker has the stand-ins of every exercise's forbidden calls; each exercise
+        # turns on its own (runner.Runner.active_forbidden).
+        self.forbidden = sorted({f for e in exercises for f in e.forbidden})
         self.student: Session = zyg.session(sources=submission.sources(), limits=limits)
         self._reference: Session | None = None
+        self._workers: dict[str, Worker] = {}  # runner device -> the worker for the next one
+        self._references: dict[str, Worker] = {}
 
     def reference(self) -> Session:
         if self._reference is None:
@@ -300,10 +324,57 @@ class Sandboxes:
                                                limits=self.limits)
         return self._reference
 
+    def student_worker(self, exercise: Exercise, device: str, *, fresh: bool = False
+                       ) -> tuple[Worker, bool]:
+        """A worker for ``exercise`` and whether it is fresh (has graded nothing before)."""
+        kept = self._workers.pop(_runner_device(exercise, device), None)
+        if kept is not None:
+            if not fresh:
+                return kept, False
+            _retire(kept)
+        config = _student_config(exercise, device)
+        if self.share:
+            config["forbidden"] = self.forbidden
+        return self.student.spawn(config, self.limits), True
+
+    def finish(self, worker: Worker, exercise: Exercise, device: str, *, keep: bool
+               ) -> tuple[str, bool]:
+        """What the student's code printed during the exercise just graded, and whether it
+        hit the output limit; the worker is kept for the next exercise when ``keep``, sharing
+        is on, and nothing of the exercise is left running (else it ends here)."""
+        if not (keep and self.share):
+            worker.close()  # the runner exits: what it still had to print is in the file
+        output = worker.output()
+        if keep and self.share and not output[1] and worker.is_clean() and (
+                self.student.sweep() == 0):
+            self._workers[_runner_device(exercise, device)] = worker
+        else:
+            _retire(worker)
+        return output
+
+    def reference_worker(self, device: str) -> Worker:
+        worker = self._references.get(device)
+        if worker is None:
+            worker = self.reference().spawn({"device": device}, self.limits)
+            self._references[device] = worker
+        return worker
+
+    def drop_reference(self, device: str) -> None:
+        worker = self._references.pop(device, None)
+        if worker is not None:
+            _retire(worker)
+
     def close(self) -> None:
+        for worker in [*self._workers.values(), *self._references.values()]:
+            worker.close()
         self.student.close()
         if self._reference is not None:
             self._reference.close()
+
+
+def _retire(worker: Worker) -> None:
+    worker.close()
+    worker.cleanup()
 
 
 def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
@@ -330,28 +401,48 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
                     for rs in expected]
     own = sandboxes is None
     boxes = Sandboxes(submission, [exercise], limits) if own else sandboxes
+    attempt = functools.partial(_attempt, exercise, submission, file, cases, expected, boxes,
+                                dataclasses.replace(result), seed=seed, limits=limits,
+                                time_it=time_it, device=device)
     try:
-        worker = boxes.student.spawn(_student_config(exercise, device), limits)
-        try:
-            _run_checks(exercise, worker, file, submission.module_name(exercise), cases,
-                        expected, result, device)
-            if time_it and exercise.timing is not None and result.status in (
-                    "passed", "partial", "failed"):
-                mutates = any(c.mutated for c in result.checks)
-                result.timing = _time(exercise, worker, boxes, seed, limits, mutates,
-                                      device)
-            _judge_speed(exercise, result, file, time_it)
-        finally:
-            worker.close()
-            result.output, result.output_truncated = worker.output()
-            worker.cleanup()
+        result, fresh, clean = attempt(fresh=False)
+        if not (fresh or clean):
+            # Graded after another exercise in the same worker, and not a clean pass: the
+            # verdict is the one a worker of its own gives.
+            result, _, _ = attempt(fresh=True)
     finally:
         if own:
             boxes.close()
+    return result
+
+
+def _attempt(exercise: Exercise, submission: Submission, file: Path,
+             cases: list[tuple[Check, Case]], expected: list[list[CallResult]],
+             boxes: Sandboxes, blank: ExerciseResult, *, seed: int, limits: Limits,
+             time_it: bool, device: str, fresh: bool) -> tuple[ExerciseResult, bool, bool]:
+    """Grade the exercise in a worker of ``boxes`` (a fresh one when ``fresh``): the result,
+    whether the worker was fresh, and whether the exercise passed cleanly."""
+    result = dataclasses.replace(blank, checks=[])
+    worker, fresh = boxes.student_worker(exercise, device, fresh=fresh)
+    clean = False
+    try:
+        _run_checks(exercise, worker, file, submission.module_name(exercise), cases,
+                    expected, result, device)
+        if time_it and exercise.timing is not None and result.status in (
+                "passed", "partial", "failed"):
+            mutates = any(c.mutated for c in result.checks)
+            result.timing = _time(exercise, worker, boxes, seed, mutates, device)
+        _judge_speed(exercise, result, file, time_it)
+        clean = result.status == "passed" and not (
+            result.timing is not None and (result.timing.slow or result.timing.scales_differently))
+    finally:
+        result.output, result.output_truncated = boxes.finish(worker, exercise, device,
+                                                              keep=clean)
     if result.output_truncated:
+        clean = False
         _fail_exercise(result, f"printed more than {size_text(limits.output_bytes)}; output "
                                "truncated")
-    return result
+    return result, fresh, clean
 
 
 def _skip_rest(result: ExerciseResult, cases: list[tuple[Check, Case]], why: str) -> None:
@@ -479,17 +570,17 @@ def _score(exercise: Exercise, result: ExerciseResult, file: Path) -> None:
     result.diagnosis = first.diagnosis
 
 
-def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, limits: Limits,
-          mutates: bool, device: str) -> TimingResult | None:
+def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, mutates: bool,
+          device: str) -> TimingResult | None:
     spec = exercise.timing
     call = _placed(spec.build(exercise.check_rng(exercise.checks[0], seed + 1)), device)
     ref_file = SOLUTIONS_DIR / f"{exercise.topic}.py"
     if not ref_file.is_file():
         return None  # the student bundle has no reference to time against
-    reference = boxes.reference().spawn(
-        {"device": device if exercise.framework == "torch" else "cpu"}, limits)
+    runner_device = _runner_device(exercise, device)
+    reference = boxes.reference_worker(runner_device)
     try:
-        header = _import(reference, exercise, exercise.topic)
+        header = _import(reference, exercise, exercise.topic, student=False)
         if "error" in header:
             return None
         student_s, reference_s = timing_mod.interleaved(worker, reference, call,
@@ -502,10 +593,8 @@ def _time(exercise: Exercise, worker: Worker, boxes: Sandboxes, seed: int, limit
             exponents = timing_mod.scaling(worker, reference, calls, sizes,
                                            copy_inputs=mutates)
     except Exception:  # noqa: BLE001 - timing is feedback: a forged or failed one is dropped
+        boxes.drop_reference(runner_device)  # a fresh one for the next exercise
         return None
-    finally:
-        reference.close()
-        reference.cleanup()
     ratio = student_s / reference_s if reference_s > 0 else float("inf")
     result = TimingResult(student_s, reference_s, ratio, ratio > spec.slow_ratio, spec.advice)
     if exponents is not None:
@@ -549,7 +638,7 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     # Start the zygote while this process computes the first references.
     threading.Thread(target=_warm_zygote, args=(exercises,), daemon=True).start()
     results = []
-    boxes = Sandboxes(sub, exercises, limits)
+    boxes = Sandboxes(sub, exercises, limits, share=True)
     try:
         for exercise in exercises:
             res = grade_exercise(exercise, sub, seed=seed, limits=limits, hidden=hidden,

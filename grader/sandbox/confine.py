@@ -100,7 +100,8 @@ class Protections:
     def lines(self) -> list[tuple[str, bool, str]]:
         ns = self.namespaces
         return [
-            ("separate worker process per exercise, killed with its process group", True, ""),
+            ("worker processes apart from the grader, killed with their process group; an "
+             "exercise that does not pass cleanly is graded in a worker of its own", True, ""),
             ("time limit per call, CPU-time, memory, output and file-size limits", True, ""),
             ("nothing the student starts outlives the run ("
              + ("PID namespace" if ns else "no PID namespace: the whole process tree is "

@@ -160,8 +160,8 @@ def _request(sock: socket.socket, lock: threading.Lock, message: dict, fds: list
 class Session:
     """The sandbox of one submission: one scratch folder, one set of namespaces.
 
-    Every worker of the submission (one per exercise) is forked inside it by the session's init,
-    so confinement is paid once per submission. The student's files are copied into
+    Every worker of the submission (see :class:`grader.grading.Sandboxes`) is forked inside it
+    by the session's init, so confinement is paid once per submission. The student's files are copied into
     ``source_dir``; the workers see those copies, never the original folder. Closing the session
     ends every process in it and removes its folder.
     """
@@ -230,6 +230,13 @@ class Session:
             ctrl_theirs.close()
             os.close(out_fd)
         return Worker(data_ours, ctrl_ours, self.base, output, limits, self.source_dir)
+
+    def sweep(self) -> int:
+        """Kill the session's processes that are not workers (what a student's code started
+        and left behind); how many there were."""
+        reply = _request(self._sock, self._lock, {"op": "sweep"}, [])
+        swept = reply.get("swept")
+        return swept if type(swept) is int else 1
 
     def close(self) -> None:
         """End every process of the session, wait until init says they are gone, and remove
@@ -363,6 +370,15 @@ class Worker:
             size = info.st_size
             text = fh.read(_OUTPUT_KEEP).decode("utf-8", "replace")
         return text, size >= self.limits.output_bytes
+
+    def is_clean(self) -> bool:
+        """Whether nothing of the student's is still running in the worker (no thread besides
+        the runner's, no child process): only then may it grade another exercise."""
+        try:
+            header, _ = self.request({"op": "state"}, timeout=2.0)
+        except WorkerFailure:
+            return False
+        return all(type(header.get(k)) is int and header[k] == 0 for k in ("threads", "children"))
 
     def kill(self) -> None:
         try:

@@ -8,10 +8,19 @@ student's own functions.
 
 Requests (the ``op`` of a message) and replies:
 
-- ``import {file, name, functions}`` -> ``{ok, missing}`` or ``{error}``
-- ``run {calls}`` -> ``{results}``: per call ``{value}`` or ``{raised}``, ``mutated``, ``seconds``
-- ``time {call?, budget, max_reps, copy}`` -> ``{times}`` (without ``call``: the last one) (seconds per call) or ``{raised}``
+- ``import {file, name, functions, forbidden?}`` -> ``{ok, missing}`` or ``{error}``: the
+  start of an exercise. The module is executed afresh (its globals are new), what was printed
+  so far is dropped, and ``forbidden`` (when given) names the calls this exercise forbids.
+- ``run_cases {cases}`` -> one ``{results}`` per case: per call ``{value}`` or ``{raised}``,
+  ``mutated``, ``seconds``
+- ``time {call?, budget, max_reps, copy}`` -> ``{times}`` (without ``call``: the last one)
+  (seconds per call) or ``{raised}``
+- ``state`` -> ``{threads, children}``: what is still running in the worker besides the
+  runner, so that the grader can tell whether it is clean enough for the next exercise
 - ``bye`` -> the process exits
+
+One worker may grade several exercises of a submission in turn (:mod:`grader.grading` says
+when): every exercise starts with ``import``.
 """
 
 from __future__ import annotations
@@ -49,6 +58,10 @@ class Runner:
         self.config = config
         self.module: Any = None
         self.forbidden_used: list[str] = []
+        # The forbidden calls of the exercise being graded: stubs for every name in the
+        # config's ``forbidden`` are installed, and raise only for these.
+        self.active_forbidden: set[str] = set(config.get("forbidden", []))
+        self.codes: dict[str, Any] = {}  # compiled student modules, by file
         self.timed_call: dict | None = None
         self.source_dirs = [os.path.realpath(p) for p in config.get("sys_path", [])]
         self.gpu_memory_bytes = int(config.get("limits", {}).get("gpu_memory_bytes", 2**32))
@@ -65,7 +78,7 @@ class Runner:
             if op == "bye":
                 return
             handler = {"import": self.do_import, "run_cases": self.do_run_cases,
-                       "time": self.do_time}[op]
+                       "time": self.do_time, "state": self.do_state}[op]
             handler(header, blobs)
 
     def reply(self, header: dict, blobs: list[bytes] = ()) -> None:
@@ -80,17 +93,26 @@ class Runner:
     # ------------------------------------------------------------------ import
     def do_import(self, header: dict, blobs: list[bytes]) -> None:
         path, name = header["file"], header["name"]
+        if "forbidden" in header:
+            self.active_forbidden = set(header["forbidden"])
+        self.timed_call = None
+        _drop_output()
         try:
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
-            spec.loader.exec_module(module)
+            if path not in self.codes:  # compiled once; executed afresh for every exercise
+                self.codes[path] = spec.loader.get_code(name)
+            exec(self.codes[path], module.__dict__)
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             self.reply({"error": self.describe(exc)})
             return
         self.module = module
         missing = [f for f in header["functions"] if not callable(getattr(module, f, None))]
         self.reply({"ok": True, "missing": missing})
+
+    def do_state(self, header: dict, blobs: list[bytes]) -> None:
+        self.reply({"threads": _count_threads() - 1, "children": len(_children())})
 
     # ------------------------------------------------------------------ calls
     def function(self, name: Any) -> Any:
@@ -313,6 +335,39 @@ def _digest(arr: np.ndarray) -> bytes:
                            digest_size=16).digest() if arr.size else b""
 
 
+def _drop_output() -> None:
+    """Empty the output file (the grader has read what the last exercise printed)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - a stream the student broke
+            pass
+    try:
+        os.ftruncate(1, 0)
+        os.lseek(1, 0, os.SEEK_SET)
+    except OSError:  # fd 1 is no longer the output file: the student's own doing
+        pass
+
+
+def _count_threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1 << 30  # unknown: counted as not clean
+
+
+def _children() -> list[str]:
+    """Pids of this process's children (of all its threads)."""
+    found: list[str] = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as fh:
+                found += fh.read().split()
+    except OSError:
+        return ["?"]
+    return found
+
+
 def _synchronizer() -> Any:
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -354,11 +409,15 @@ class _ForbidHook(importlib.abc.MetaPathFinder):
     def patch(self, module: Any, names: list[str]) -> None:
         for attr in names:
             if hasattr(module, attr):
-                setattr(module, attr, _forbidden(self.runner, f"{module.__name__}.{attr}"))
+                setattr(module, attr, _forbidden(self.runner, f"{module.__name__}.{attr}",
+                                                 getattr(module, attr)))
 
 
-def _forbidden(runner: Runner, qualname: str) -> Any:
+def _forbidden(runner: Runner, qualname: str, original: Any) -> Any:
+    """A stand-in for ``original`` that raises while the exercise being graded forbids it."""
     def blocked(*args: Any, **kwargs: Any) -> Any:
+        if qualname not in runner.active_forbidden:
+            return original(*args, **kwargs)
         runner.forbidden_used.append(qualname)
         raise ForbiddenCallError(f"{qualname} is not allowed in this exercise")
 

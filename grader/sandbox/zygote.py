@@ -14,6 +14,9 @@ The grader starts this module once (``python -m grader.sandbox.zygote FD``); it 
   :mod:`grader.sandbox.runner`) in a process group of its own. Init watches it: when it exits,
   init reports its status on the control channel and kills what is left of its group; when the
   grader asks (or closes the channel), init kills the group at once.
+- ``sweep`` (to a session's init): kill every process of the session that is neither a runner
+  nor the spare, and say how many there were (the grader asks between two exercises graded
+  by one runner).
 
 When the grader closes a session's socket, init returns and the kernel kills every process left
 in the namespace. The zygote never runs student code and never initialises CUDA, so forking from
@@ -139,15 +142,18 @@ class Init:
             # spare alive next to student code could be signalled by it.
             self._fork_spare()
 
-    def sweep(self) -> None:
-        """Kill and reap every child that is not a live runner, until none is left."""
+    def sweep(self) -> int:
+        """Kill and reap every child that is not a live runner, until none is left; how many
+        there were."""
         runners = {pid for pid, _ in self.by_pidfd.values()}
         if self.spare is not None:
             runners.add(self.spare[0])
+        killed = 0
         for _ in range(100):  # each round kills a generation; a fork loop needs a few
             strays = [p for p in _children() if p not in runners]
             if not strays:
-                return
+                return killed
+            killed += len(strays)
             for pid in strays:
                 _killpg(pid)
                 try:
@@ -159,6 +165,7 @@ class Init:
                     os.waitpid(pid, 0)
                 except ChildProcessError:
                     pass
+        return killed
 
     def serve(self) -> None:
         self._fork_spare()
@@ -199,6 +206,11 @@ class Init:
         if not data:
             return False
         request = json.loads(data)
+        if request.get("op") == "sweep":
+            for fd in fds:
+                os.close(fd)
+            self.sock.send(json.dumps({"swept": self.sweep()}).encode())
+            return True
         self.spawn(fds[0], fds[1], fds[2], request["config"])
         return True
 

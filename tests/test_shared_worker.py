@@ -1,0 +1,188 @@
+"""One worker grades a submission's exercises in turn while they pass cleanly; an exercise that
+does not pass there is graded again in a worker of its own, so no exercise's verdict depends on
+what another exercise's code did to the process.
+
+Each function of these submissions prints its worker's pid, so the outputs show which
+exercises shared a worker.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from grader import catalog as catalog_mod
+from grader import grading
+from grader.catalog import Call, Case, Check, Exercise
+from grader.judges import matches
+
+REFERENCE = """\
+import numpy as np
+
+
+def first(x):
+    return 2.0 * np.asarray(x)
+
+
+def second(x):
+    return np.asarray(x) + 1.0
+
+
+def third(x):
+    return np.cumsum(x)
+"""
+
+
+def _exercise(name: str, forbidden: tuple[str, ...] = ()) -> Exercise:
+    def build(rng: np.random.Generator) -> Case:
+        return Case((Call(name, (rng.standard_normal(4),)),), "a vector of length 4")
+
+    return Exercise(id=f"mix.{name}", title=name, functions=(name,), forbidden=forbidden,
+                    checks=(Check("small", build, matches(), points=1.0),))
+
+
+FIRST, SECOND, THIRD = _exercise("first"), _exercise("second"), _exercise("third")
+PRINT_PID = "import os as _os\n\n\ndef _pid(name):\n    print(name, _os.getpid())\n"
+
+
+@pytest.fixture
+def grade_mix(write_submission, monkeypatch, tmp_path):
+    """``grade_mix(source, exercises) -> {id: ExerciseResult}``, the reference being REFERENCE."""
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "mix.py").write_text(REFERENCE)
+    monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", solutions)
+
+    def run(source: str, exercises: list[Exercise] = (FIRST, SECOND, THIRD)) -> dict:
+        folder = write_submission({"mix.py": PRINT_PID + source})
+        result = grading.grade(submission=folder, exercises=list(exercises), time_it=False)
+        return {r.id: r for r in result.exercises}
+
+    return run
+
+
+def pids(results: dict) -> dict[str, int]:
+    """The worker pid each exercise printed (the last one printed)."""
+    found = {}
+    for ex_id, result in results.items():
+        lines = re.findall(r"^\w+ (\d+)$", result.output, re.M)
+        found[ex_id] = int(lines[-1]) if lines else None
+    return found
+
+
+def assert_passed(result) -> None:
+    assert (result.status, result.score, result.message) == ("passed", 1.0,
+                                                             "all 1 checks passed")
+
+
+CORRECT = """
+import numpy as np
+
+
+def first(x):
+    _pid("first")
+    return 2.0 * np.asarray(x)
+
+
+def second(x):
+    _pid("second")
+    return np.asarray(x) + 1.0
+
+
+def third(x):
+    _pid("third")
+    return np.cumsum(x)
+"""
+
+
+def test_a_clean_submission_is_graded_in_one_worker_each_exercise_with_its_own_output(
+        grade_mix):
+    results = grade_mix(CORRECT)
+    for result in results.values():
+        assert_passed(result)
+    shared = pids(results)
+    assert len(set(shared.values())) == 1
+    # What each exercise printed is its own, though the worker is the same.
+    for ex_id, result in results.items():
+        name = ex_id.split(".")[1]
+        assert result.output == f"{name} {shared[ex_id]}\n"
+
+
+def test_a_patch_made_by_one_exercise_costs_another_nothing(grade_mix):
+    # first passes, and breaks np.cumsum for whatever runs after it in its process.
+    source = CORRECT.replace('    _pid("first")\n',
+                             '    _pid("first")\n    np.cumsum = lambda x: x\n')
+    results = grade_mix(source)
+    for result in results.values():
+        assert_passed(result)
+    worker = pids(results)
+    # third (np.cumsum) failed where first had run, so it was graded again in a fresh worker.
+    assert worker["mix.second"] == worker["mix.first"]
+    assert worker["mix.third"] != worker["mix.first"]
+
+
+def test_a_wrong_exercise_gets_the_verdict_it_gets_alone(grade_mix):
+    # second returns the right answer only after first has run in the same module: graded
+    # alone it is wrong, and so it is here (each exercise runs the module afresh).
+    source = CORRECT.replace('    _pid("first")\n', '    _pid("first")\n    _SEEN.append(1)\n'
+                             ).replace("return np.asarray(x) + 1.0",
+                                       "return np.asarray(x) + len(_SEEN)") + "\n_SEEN = []\n"
+    together = grade_mix(source)
+    alone = grade_mix(source, [SECOND])["mix.second"]
+    second = together["mix.second"]
+    assert (second.status, second.score) == ("failed", 0.0)
+    assert second.message.startswith("check 'small': ")
+    assert (second.status, second.score, second.message) == (alone.status, alone.score,
+                                                              alone.message)
+    assert_passed(together["mix.first"])
+    assert_passed(together["mix.third"])
+
+
+@pytest.mark.parametrize("left", [
+    "import threading, time\n    threading.Thread(target=time.sleep, args=(30,), daemon=True)"
+    ".start()",
+    "import os, time\n    if os.fork() == 0:\n        time.sleep(30)\n        os._exit(0)",
+    # reaped by its parent: the daemon is the session init's child, not the worker's
+    "import os, time\n    pid = os.fork()\n    if pid == 0:\n        os.setsid()\n"
+    "        if os.fork() == 0:\n            time.sleep(30)\n        os._exit(0)\n"
+    "    os.waitpid(pid, 0)",
+], ids=["thread", "child", "detached-daemon"])
+def test_something_left_running_ends_the_workers_turn(grade_mix, left):
+    source = CORRECT.replace('    _pid("first")\n', f'    _pid("first")\n    {left}\n')
+    results = grade_mix(source)
+    for result in results.values():
+        assert_passed(result)
+    worker = pids(results)
+    assert worker["mix.second"] != worker["mix.first"]  # a fresh worker after first
+    assert worker["mix.third"] == worker["mix.second"]
+
+
+def test_each_exercise_forbids_its_own_calls_in_a_shared_worker(grade_mix):
+    no_cumsum = _exercise("second", forbidden=("numpy.cumsum",))
+    # Bound at import: the name is the grader's stand-in, which calls numpy's own function
+    # wherever the exercise being graded allows it.
+    source = CORRECT.replace("import numpy as np\n", "import numpy as np\nfrom numpy import "
+                             "cumsum\n").replace("return 2.0 * np.asarray(x)",
+                                                 "return 2.0 * (cumsum(x) - cumsum(x) + x)"
+                                                 ).replace("return np.asarray(x) + 1.0",
+                                                           "return cumsum(x) * 0 + x + 1.0")
+    results = grade_mix(source, [FIRST, no_cumsum, THIRD])
+    assert_passed(results["mix.first"])
+    assert_passed(results["mix.third"])
+    second = results["mix.second"]
+    assert (second.status, second.score) == ("failed", 0.0)
+    assert second.message == ("check 'small': uses numpy.cumsum, which this exercise does not "
+                              "allow (an honesty check): compute it from the math in the "
+                              "docstring")
+    worker = pids(results)
+    assert worker["mix.second"] != worker["mix.first"]  # graded again alone: same verdict
+
+
+def test_an_exercise_that_allows_a_call_shares_the_worker_of_one_that_forbids_it(grade_mix):
+    no_cumsum = _exercise("first", forbidden=("numpy.cumsum",))
+    results = grade_mix(CORRECT, [no_cumsum, SECOND, THIRD])  # third uses np.cumsum
+    for result in results.values():
+        assert_passed(result)
+    assert len(set(pids(results).values())) == 1
