@@ -297,10 +297,10 @@ class Sandboxes:
     With ``share``, a worker that graded an exercise cleanly grades the next one too (one per
     device), instead of a fresh worker per exercise: each exercise still executes the
     student's module afresh, and :func:`grade_exercise` grades again, in a fresh worker, any
-    exercise that did not pass in a worker that had graded another before. So every verdict
-    short of a pass is the one a worker of its own gives: what one exercise's code does to
-    its process costs no other exercise a point. The reference's workers (trusted code) are
-    always shared.
+    exercise that failed in a worker that had graded another before. So every verdict short
+    of a pass (or of "not implemented", which the stub's own ``raise`` decides) is the one a
+    worker of its own gives: what one exercise's code does to its process costs no other
+    exercise a point. The reference's workers (trusted code) are always shared.
     """
 
     def __init__(self, submission: Submission, exercises: list[Exercise],
@@ -405,8 +405,8 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
                                 dataclasses.replace(result), seed=seed, limits=limits,
                                 time_it=time_it, device=device)
     try:
-        result, fresh, clean = attempt(fresh=False)
-        if not (fresh or clean):
+        result, fresh, final = attempt(fresh=False)
+        if not (fresh or final):
             # Graded after another exercise in the same worker, and not a clean pass: the
             # verdict is the one a worker of its own gives.
             result, _, _ = attempt(fresh=True)
@@ -421,7 +421,8 @@ def _attempt(exercise: Exercise, submission: Submission, file: Path,
              boxes: Sandboxes, blank: ExerciseResult, *, seed: int, limits: Limits,
              time_it: bool, device: str, fresh: bool) -> tuple[ExerciseResult, bool, bool]:
     """Grade the exercise in a worker of ``boxes`` (a fresh one when ``fresh``): the result,
-    whether the worker was fresh, and whether the exercise passed cleanly."""
+    whether the worker was fresh, and whether the verdict stands wherever it was reached (the
+    exercise passed cleanly, or is not implemented)."""
     result = dataclasses.replace(blank, checks=[])
     worker, fresh = boxes.student_worker(exercise, device, fresh=fresh)
     clean = False
@@ -433,7 +434,7 @@ def _attempt(exercise: Exercise, submission: Submission, file: Path,
             mutates = any(c.mutated for c in result.checks)
             result.timing = _time(exercise, worker, boxes, seed, mutates, device)
         _judge_speed(exercise, result, file, time_it)
-        clean = result.status == "passed" and not (
+        clean = result.status == "not_implemented" or result.status == "passed" and not (
             result.timing is not None and (result.timing.slow or result.timing.scales_differently))
     finally:
         result.output, result.output_truncated = boxes.finish(worker, exercise, device,

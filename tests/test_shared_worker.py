@@ -186,3 +186,14 @@ def test_an_exercise_that_allows_a_call_shares_the_worker_of_one_that_forbids_it
     for result in results.values():
         assert_passed(result)
     assert len(set(pids(results).values())) == 1
+
+
+def test_an_exercise_not_implemented_yet_leaves_the_worker_to_the_next(grade_mix):
+    source = CORRECT.replace("    return np.asarray(x) + 1.0", "    raise NotImplementedError")
+    results = grade_mix(source)
+    assert_passed(results["mix.first"])
+    assert_passed(results["mix.third"])
+    second = results["mix.second"]
+    assert (second.status, second.score) == ("not_implemented", 0.0)
+    assert second.message.startswith("not implemented yet: write second in ")
+    assert len(set(pids(results).values())) == 1
