@@ -24,6 +24,7 @@ from grader.gradebook import Gradebook, config_fingerprint
 from grader.grading import grade
 from grader.report import render_html, write
 from grader.results import GradeResult
+from grader.sandbox import parent
 from grader.sandbox.parent import Limits
 
 GRADEBOOK = "gradebook.sqlite"
@@ -64,7 +65,7 @@ def _grade_one(item: intake.Intake, exercises: list[Exercise], seed: int, limits
         return None, item.error, False, 0.0
     try:
         result = grade(submission=item.submission, exercises=exercises, seed=seed,
-                       limits=limits, time_it=time_it, device=device)
+                       limits=limits, time_it=time_it, device=device, ahead=True)
     except GraderError as exc:
         return None, exc.format_message(), False, time.monotonic() - start
     except Exception as exc:  # noqa: BLE001 - a grader bug costs this row, not the batch
@@ -116,42 +117,45 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
             todo.append(item)
     workers = max(1, workers or os.cpu_count() or 1)
     queue = iter(todo)
-    with futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        # A bounded window of submissions in flight: each result is recorded and dropped as it
-        # finishes, so memory does not grow with the size of the class.
-        pending: dict[futures.Future, intake.Intake] = {}
+    try:
+        with futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            # A bounded window of submissions in flight: each result is recorded and dropped as it
+            # finishes, so memory does not grow with the size of the class.
+            pending: dict[futures.Future, intake.Intake] = {}
 
-        def submit_next() -> None:
-            item = next(queue, None)
-            if item is not None:
-                pending[pool.submit(_grade_one, item, exercises, seed, limits, time_it,
-                                    device)] = item
+            def submit_next() -> None:
+                item = next(queue, None)
+                if item is not None:
+                    pending[pool.submit(_grade_one, item, exercises, seed, limits, time_it,
+                                        device)] = item
 
-        for _ in range(2 * workers):
-            submit_next()
-        try:
-            while pending:
-                done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
-                for fut in done:
-                    item = pending.pop(fut)
-                    result, error, failed, seconds = fut.result()
-                    book.record(item.student, item.content_hash, str(item.source), result,
-                                error=error, seed=seed, device=device, duration=seconds,
-                                config=config)
-                    write_student_reports(out, item.student, result, error)
-                    summary.outcomes.append(Outcome(
-                        item.student,
-                        "grader_failure" if failed else "error" if error else "graded",
-                        result.score if result else 0.0, result.max_score if result else 0.0,
-                        error or ""))
-                    if progress is not None:
-                        progress(summary.outcomes[-1],
-                                 len(summary.outcomes) - (len(items) - len(todo)), len(todo))
-                    submit_next()
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+            for _ in range(2 * workers):
+                submit_next()
+            try:
+                while pending:
+                    done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+                    for fut in done:
+                        item = pending.pop(fut)
+                        result, error, failed, seconds = fut.result()
+                        book.record(item.student, item.content_hash, str(item.source), result,
+                                    error=error, seed=seed, device=device, duration=seconds,
+                                    config=config)
+                        write_student_reports(out, item.student, result, error)
+                        summary.outcomes.append(Outcome(
+                            item.student,
+                            "grader_failure" if failed else "error" if error else "graded",
+                            result.score if result else 0.0, result.max_score if result else 0.0,
+                            error or ""))
+                        if progress is not None:
+                            progress(summary.outcomes[-1],
+                                     len(summary.outcomes) - (len(items) - len(todo)), len(todo))
+                        submit_next()
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                raise
+    finally:
+        parent.settle()  # the sandboxes of the last submissions are gone before the batch ends
     summary.class_data = write_class_outputs(out, book, exercises)
     summary.outcomes.sort(key=lambda o: o.student)
     summary.seconds = time.monotonic() - started

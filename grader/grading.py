@@ -304,7 +304,7 @@ class Sandboxes:
     """
 
     def __init__(self, submission: Submission, exercises: list[Exercise],
-                 limits: Limits, *, share: bool = False) -> None:
+                 limits: Limits, *, share: bool = False, ahead: bool = False) -> None:
         zyg = zygote()
         if any(e.framework == "torch" for e in exercises):
             zyg.preload(["torch"])  # before the session forks: its workers inherit it
@@ -313,7 +313,9 @@ class Sandboxes:
         # A shared worker has the stand-ins of every exercise's forbidden calls; each exercise
         # turns on its own (runner.Runner.active_forbidden).
         self.forbidden = sorted({f for e in exercises for f in e.forbidden})
-        self.student: Session = zyg.session(sources=submission.sources(), limits=limits)
+        self.ahead = ahead
+        self.student: Session = zyg.session(sources=submission.sources(), limits=limits,
+                                            ahead=ahead)
         self._reference: Session | None = None
         self._workers: dict[str, Worker] = {}  # runner device -> the worker for the next one
         self._references: dict[str, Worker] = {}
@@ -365,11 +367,13 @@ class Sandboxes:
             _retire(worker)
 
     def close(self) -> None:
+        """End the sessions; with ``ahead``, their end is confirmed in the background
+        (:meth:`grader.sandbox.parent.Zygote.settle`)."""
         for worker in [*self._workers.values(), *self._references.values()]:
             worker.close()
-        self.student.close()
+        self.student.close(wait=not self.ahead)
         if self._reference is not None:
-            self._reference.close()
+            self._reference.close(wait=not self.ahead)
 
 
 def _retire(worker: Worker) -> None:
@@ -624,12 +628,16 @@ def _warm_zygote(exercises: list[Exercise]) -> None:
 def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[str] = (),
           exercises: list[Exercise] | None = None, seed: int = 0, limits: Limits | None = None,
           hidden: bool = True, time_it: bool = True, device: str = "cpu",
-          progress: Callable[[ExerciseResult], None] | None = None) -> GradeResult:
+          progress: Callable[[ExerciseResult], None] | None = None,
+          ahead: bool = False) -> GradeResult:
     """Grade a submission (default: ``./exercises``).
 
     The exercises are ``exercises`` when given (an assignment's, see :mod:`grader.course`),
     else those selected by ``ids`` (ids or topics; every exercise when empty). Torch exercises'
     inputs go to ``device`` (``cpu``, ``cuda`` or ``auto``, see :mod:`grader.devices`).
+    ``ahead`` (a batch: more submissions follow): the next submission's sandbox starts now,
+    and this one's end is confirmed in the background; the caller then calls
+    ``zygote().settle()`` when done, after which nothing of any submission runs.
     """
     device = devices.resolve(device)
     exercises = list(exercises) if exercises is not None else select(ids)
@@ -639,7 +647,7 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     # Start the zygote while this process computes the first references.
     threading.Thread(target=_warm_zygote, args=(exercises,), daemon=True).start()
     results = []
-    boxes = Sandboxes(sub, exercises, limits, share=True)
+    boxes = Sandboxes(sub, exercises, limits, share=True, ahead=ahead)
     try:
         for exercise in exercises:
             res = grade_exercise(exercise, sub, seed=seed, limits=limits, hidden=hidden,

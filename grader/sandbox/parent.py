@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import queue
 import random
 import shutil
 import signal
@@ -94,6 +95,13 @@ class Zygote:
             raise SandboxError("the sandbox's zygote did not start")
         self.protections: str = ready.get("protections", "")
         self.protection_lines: list = ready.get("lines", [])
+        # Sessions started ahead (session(ahead=True)) and sessions whose end is confirmed in
+        # the background (Session.close(wait=False)); settle() waits for both.
+        self._spares: list[Session] = []
+        self._starting = 0
+        self._spare_lock = threading.Lock()
+        self._closing: queue.Queue = queue.Queue()
+        self._reaper: threading.Thread | None = None
 
     def _recv(self) -> dict:
         try:
@@ -113,11 +121,71 @@ class Zygote:
             self._sock.send(json.dumps({"op": "preload", "modules": todo}).encode())
             self._recv()
         self._preloaded.update(todo)
+        self.drop_spares()  # started before: without these modules
 
     def session(self, *, sources: dict[str, Path] | list[Path] = (),
-                limits: Limits | None = None) -> Session:
-        """A new session: the sandbox of one submission (see :class:`Session`)."""
-        return Session(self, sources, (limits or Limits()).scratch_bytes)
+                limits: Limits | None = None, ahead: bool = False) -> Session:
+        """A new session: the sandbox of one submission (see :class:`Session`).
+
+        With ``ahead`` (many submissions to come: a batch), the next session is started in the
+        background now, and this one is a session started so before, when there is one: its
+        confinement was paid while the grader was busy with something else."""
+        scratch_bytes = (limits or Limits()).scratch_bytes
+        with self._spare_lock:
+            ready = next((s for s in self._spares if s.scratch_bytes == scratch_bytes), None)
+            if ready is not None:
+                self._spares.remove(ready)
+            if ahead and len(self._spares) + self._starting < 2:
+                self._starting += 1
+                threading.Thread(target=self._start_spare, args=(scratch_bytes,),
+                                 daemon=True).start()
+        if ready is None:
+            return Session(self, sources, scratch_bytes)
+        ready.add_sources(sources)
+        return ready
+
+    def _start_spare(self, scratch_bytes: int) -> None:
+        try:
+            spare = Session(self, (), scratch_bytes)
+        except (SandboxError, OSError):  # the next session() starts one itself, visibly
+            spare = None
+        with self._spare_lock:
+            self._starting -= 1
+            if spare is not None:
+                self._spares.append(spare)
+
+    def drop_spares(self) -> None:
+        """Close the sessions started ahead (a batch is over, or they lack a preload)."""
+        with self._spare_lock:
+            spares, self._spares = self._spares, []
+        for spare in spares:
+            spare.close()
+
+    def reap_later(self, sock: socket.socket, base: str) -> None:
+        """Wait in the background for init's word that a session's processes are gone, then
+        remove its folder."""
+        with self._spare_lock:
+            if self._reaper is None:
+                self._reaper = threading.Thread(target=self._reap, daemon=True)
+                self._reaper.start()
+        self._closing.put((sock, base))
+
+    def _reap(self) -> None:
+        while True:
+            sock, base = self._closing.get()
+            _confirm_closed(sock, base)
+            self._closing.task_done()
+
+    def settle(self) -> None:
+        """Wait until every session closed so far is gone, and close those started ahead:
+        afterwards nothing of any submission is running."""
+        while True:
+            with self._spare_lock:
+                if not self._starting:
+                    break
+            time.sleep(0.005)
+        self.drop_spares()
+        self._closing.join()
 
     def spawn(self, config: dict, limits: Limits, *, sources: dict[str, Path] | list[Path] = ()
               ) -> Worker:
@@ -132,6 +200,7 @@ class Zygote:
         return worker
 
     def close(self) -> None:
+        self.settle()
         self._sock.close()
         try:
             self._proc.wait(timeout=5)
@@ -161,20 +230,20 @@ class Session:
     """The sandbox of one submission: one scratch folder, one set of namespaces.
 
     Every worker of the submission (see :class:`grader.grading.Sandboxes`) is forked inside it
-    by the session's init, so confinement is paid once per submission. The student's files are copied into
-    ``source_dir``; the workers see those copies, never the original folder. Closing the session
-    ends every process in it and removes its folder.
+    by the session's init, so confinement is paid once per submission. The student's files are
+    copied into ``source_dir``; the workers see those copies, never the original folder.
+    Closing the session ends every process in it and removes its folder.
     """
 
     def __init__(self, zyg: Zygote, sources: dict[str, Path] | list[Path],
                  scratch_bytes: int = 256 * 2**20) -> None:
+        self.zygote = zyg
+        self.scratch_bytes = scratch_bytes
         self.base = tempfile.mkdtemp(prefix="grader-")
         self.scratch = os.path.join(self.base, "work")
         self.source_dir = Path(self.scratch) / "src"
         os.makedirs(self.source_dir)
-        named = sources if isinstance(sources, dict) else {Path(p).name: p for p in sources}
-        for name, path in named.items():
-            shutil.copyfile(path, self.source_dir / name)
+        self.add_sources(sources)
         # As root, the session's workers run as a user of their own: per-user limits, and
         # signals, then reach only this session's processes. The scratch must be theirs.
         self.uid = random.SystemRandom().randrange(*confine.SESSION_UIDS) \
@@ -204,6 +273,12 @@ class Session:
         if "error" in ready:
             self.close()
             raise SandboxError(ready["error"])
+
+    def add_sources(self, sources: dict[str, Path] | list[Path]) -> None:
+        """Copy the student's files in (workers see ``source_dir`` as it is when they read)."""
+        named = sources if isinstance(sources, dict) else {Path(p).name: p for p in sources}
+        for name, path in named.items():
+            shutil.copyfile(path, self.source_dir / name)
 
     def __enter__(self) -> Session:
         return self
@@ -238,21 +313,41 @@ class Session:
         swept = reply.get("swept")
         return swept if type(swept) is int else 1
 
-    def close(self) -> None:
-        """End every process of the session, wait until init says they are gone, and remove
-        the session's folder."""
+    def close(self, *, wait: bool = True) -> None:
+        """End every process of the session: init kills them all as soon as it reads this.
+        Then wait until it says they are gone and remove the session's folder, or, without
+        ``wait``, leave that to the zygote's background reaper (:meth:`Zygote.settle`)."""
         try:
             self._sock.shutdown(socket.SHUT_WR)  # init sees EOF, ends and sweeps everything
-            self._sock.settimeout(10)
-            self._sock.recv(1 << 10)  # {"closed": true}, or EOF if init is gone already
         except OSError:
             pass
-        self._sock.close()
-        shutil.rmtree(self.base, ignore_errors=True)
+        if wait:
+            _confirm_closed(self._sock, self.base)
+        else:
+            self.zygote.reap_later(self._sock, self.base)
+
+
+def _confirm_closed(sock: socket.socket, base: str) -> None:
+    try:
+        sock.settimeout(10)
+        sock.recv(1 << 10)  # {"closed": true}, or EOF if init is gone already
+    except OSError:
+        pass
+    sock.close()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 _zygote: Zygote | None = None
 _zygote_lock = threading.Lock()
+
+
+def settle() -> None:
+    """Wait until nothing of any submission graded so far runs (:meth:`Zygote.settle`); starts
+    no zygote."""
+    with _zygote_lock:
+        zyg = _zygote
+    if zyg is not None:
+        zyg.settle()
 
 
 def zygote() -> Zygote:

@@ -10,10 +10,10 @@ The grader starts this module once (``python -m grader.sandbox.zygote FD``); it 
   forks the session's *init*, PID 1 of the new PID namespace, which drops privileges and serves
   ``spawn`` requests inside the sandbox.
 - ``spawn {config}`` (to a session's init) with three file descriptors, the worker's data and
-  control channels and the file its output goes to: fork a *runner* (the process that imports student code,
-  :mod:`grader.sandbox.runner`) in a process group of its own. Init watches it: when it exits,
-  init reports its status on the control channel and kills what is left of its group; when the
-  grader asks (or closes the channel), init kills the group at once.
+  control channels and the file its output goes to: fork a *runner* (the process that imports
+  student code, :mod:`grader.sandbox.runner`) in a process group of its own. Init watches it:
+  when it exits, init reports its status on the control channel and kills what is left of its
+  group; when the grader asks (or closes the channel), init kills the group at once.
 - ``sweep`` (to a session's init): kill every process of the session that is neither a runner
   nor the spare, and say how many there were (the grader asks between two exercises graded
   by one runner).
@@ -81,7 +81,9 @@ class Init:
         self.spare: tuple[int, socket.socket] | None = None
 
     def _fork_spare(self) -> None:
-        """Fork the next runner ahead of time: a spawn then costs a message, not a fork."""
+        """Fork a runner that waits for its work. The first is forked as the session starts,
+        while the grader prepares the first exercise; later ones on request (most submissions
+        need one runner), never while student code runs in the session next to it."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
@@ -114,10 +116,6 @@ class Init:
         self.by_pidfd[pidfd] = (pid, ctrl)
         self.by_ctrl[ctrl] = pidfd
         self.sock.send(json.dumps({"runner": pid}).encode())
-        if config.get("uid") is not None and config["uid"] != os.getuid():
-            # The runner becomes a user of its own, which cannot signal or trace a spare of
-            # init's user: the next runner can be forked while this one works.
-            self._fork_spare()
 
     def end(self, pidfd: int, report: bool) -> None:
         """The runner exited (``report`` its status) or must end now; either way its group
@@ -136,11 +134,6 @@ class Init:
         ctrl.close()
         os.close(pidfd)
         self.sweep()
-        if not self.by_pidfd and self.spare is None:
-            # Where runners keep init's user (no root: a user namespace), only now, with no
-            # student code running in the session, can the next runner be forked ahead: a
-            # spare alive next to student code could be signalled by it.
-            self._fork_spare()
 
     def sweep(self) -> int:
         """Kill and reap every child that is not a live runner, until none is left; how many
