@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -142,3 +143,63 @@ def test_cli_batch_refuses_a_missing_folder(tmp_path):
                                        str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "nope" in result.output
+
+
+LEAVES_A_DAEMON = CORRECT + """
+
+import os as _os
+import time as _time
+
+
+def _daemon():
+    pid = _os.fork()
+    if pid == 0:
+        _os.setsid()
+        if _os.fork() == 0:
+            _os.execv("/bin/sleep", ["sleep", "{marker}"])
+        _os._exit(0)
+    _os.waitpid(pid, 0)
+
+
+_daemon()
+"""
+
+
+def test_when_a_batch_returns_nothing_of_its_sandboxes_is_left(tmp_path, monkeypatch):
+    # Sessions start ahead and end in the background during a batch; by the time run()
+    # returns, every one of them is gone: processes, folders, the session started for a next
+    # submission that never came.
+    from grader.sandbox import parent
+
+    marker = f"{3000 + os.getpid() % 1000}.25"  # sleep's argument marks the daemons
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for i in range(4):
+        (subs / f"s{i}.py").write_text(LEAVES_A_DAEMON.replace("{marker}", marker))
+    bases: list[str] = []
+    real_init = parent.Session.__init__
+
+    def spy(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        bases.append(self.base)
+
+    monkeypatch.setattr(parent.Session, "__init__", spy)
+    summary = batch.run(submissions_dir=subs, out_dir=tmp_path / "out", exercises=DOT,
+                        workers=2)
+    assert {(o.status, o.score) for o in summary.outcomes} == {("graded", 4.0)}
+    assert len(bases) > 4  # one per submission, and at least one started ahead
+    assert [b for b in bases if os.path.exists(b)] == []
+    assert parent._zygote._spares == [] and parent._zygote._closing.unfinished_tasks == 0
+    assert _processes_running(["sleep", marker]) == []
+
+
+def _processes_running(argv: list[str]) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if fh.read().split(b"\0")[:-1] == [a.encode() for a in argv]:
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
