@@ -138,7 +138,7 @@ def run_student_cases(worker: Worker, cases: list[Case], device: str = "cpu"
     stops after a case that ends the program (SystemExit...), as grading does. A reply that is
     not what an honest worker sends (the student's code can write to its socket) ends the worker
     as a protocol failure."""
-    obj, blobs = wire.encode([_case_wire(case, device) for case in cases])
+    obj, blobs = _encoded_cases(cases, device)
     requests = [cases]
     if sum(len(b) for b in blobs) > PIPELINE_BYTES:
         requests = [[case] for case in cases]
@@ -149,6 +149,26 @@ def run_student_cases(worker: Worker, cases: list[Case], device: str = "cpu"
         for case in group:
             header, out_blobs = worker.receive()
             yield _case_results(worker, case, header, out_blobs)
+
+
+_ENCODED: dict[tuple, tuple] = {}  # (ids of the cases, device) -> (cases, obj, blobs)
+_ENCODED_LOCK = threading.Lock()
+
+
+def _encoded_cases(cases: list[Case], device: str) -> tuple[Any, list[bytes]]:
+    """The cases as the wire encodes them. The same for every submission graded with the same
+    seed (the cases come from :func:`_prepared`), so encoded once; the entry keeps the cases
+    alive, so their ids are not reused while it is there."""
+    key = (tuple(map(id, cases)), device)
+    with _ENCODED_LOCK:
+        hit = _ENCODED.get(key)
+    if hit is None:
+        hit = (list(cases), *wire.encode([_case_wire(c, device) for c in cases]))
+        with _ENCODED_LOCK:
+            if len(_ENCODED) >= 256:
+                del _ENCODED[next(iter(_ENCODED))]
+            _ENCODED[key] = hit
+    return hit[1], hit[2]
 
 
 def _case_wire(case: Case, device: str) -> list:
