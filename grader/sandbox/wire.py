@@ -329,21 +329,30 @@ def _blob(blobs: list[bytes], index: Any) -> bytes:
 
 # ----------------------------------------------------------------------------- framing
 
+_JOIN_BYTES = 1 << 20  # messages up to this size go in one system call each way
+
+
 def send_message(sock: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
     """Send one message: ``header`` (JSON-able) and its blobs."""
     blobs = list(blobs)
     head = json.dumps({"h": header, "b": [len(b) for b in blobs]}).encode()
+    if sum(map(len, blobs)) <= _JOIN_BYTES:  # many small arrays: one send, not one each
+        sock.sendall(b"".join([_HEADER.pack(len(head)), head, *blobs]))
+        return
     sock.sendall(_HEADER.pack(len(head)) + head)
     for data in blobs:
         sock.sendall(data)
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    chunks = bytearray()
+    part = sock.recv(min(n, _JOIN_BYTES)) if n else b""
+    if len(part) == n:  # the usual case: no copy
+        return part
+    chunks = bytearray(part)
     while len(chunks) < n:
-        part = sock.recv(min(n - len(chunks), 1 << 20))
         if not part:
             raise EOFError("the other side closed the connection")
+        part = sock.recv(min(n - len(chunks), _JOIN_BYTES))
         chunks += part
     return bytes(chunks)
 
@@ -362,8 +371,15 @@ def recv_message(sock: socket.socket, *, max_bytes: int = DEFAULT_MAX_BYTES
     if not isinstance(header, dict) or not isinstance(sizes, list) or not all(
             type(s) is int and s >= 0 for s in sizes):
         raise WireError("a malformed message header")
-    if sum(sizes) > max_bytes:
-        raise WireError(f"a message of {sum(sizes)} bytes is over the limit of {max_bytes}")
+    total = sum(sizes)
+    if total > max_bytes:
+        raise WireError(f"a message of {total} bytes is over the limit of {max_bytes}")
+    if len(sizes) > 1 and total <= _JOIN_BYTES:  # many small arrays: one receive
+        data, blobs, at = memoryview(_recv_exact(sock, total)), [], 0
+        for size in sizes:
+            blobs.append(data[at:at + size].tobytes())
+            at += size
+        return header, blobs
     return header, [_recv_exact(sock, s) for s in sizes]
 
 
