@@ -314,10 +314,11 @@ class Sandboxes:
     """The sandbox sessions of one submission's grading: the student's (all its exercises'
     workers, confined once) and, opened when first needed, the reference's for timing.
 
-    With ``share``, a worker that graded an exercise cleanly grades the next one too (one per
-    device), instead of a fresh worker per exercise: each exercise still executes the
-    student's module afresh, and :func:`grade_exercise` grades again, in a fresh worker, any
-    exercise that failed in a worker that had graded another before. So every verdict short
+    With ``share``, a worker grades the next exercise too (one worker per device) as long as
+    it is alive and nothing the last exercise started is left running in it, instead of a
+    fresh worker per exercise: each exercise still executes the student's module afresh, and
+    :func:`grade_exercise` grades again, in a fresh worker, any exercise that failed in a
+    worker that had graded another before. So every verdict short
     of a pass (or of "not implemented", which the stub's own ``raise`` decides) is the one a
     worker of its own gives: what one exercise's code does to its process costs no other
     exercise a point. The reference's workers (trusted code) are always shared.
@@ -431,8 +432,8 @@ def grade_exercise(exercise: Exercise, submission: Submission, *, seed: int = 0,
     try:
         result, fresh, final = attempt(fresh=False)
         if not (fresh or final):
-            # Graded after another exercise in the same worker, and not a clean pass: the
-            # verdict is the one a worker of its own gives.
+            # Graded after another exercise in the same worker, and not a clean pass (nor "not
+            # implemented"): the verdict is the one a worker of its own gives.
             result, _, _ = attempt(fresh=True)
     finally:
         if own:
@@ -449,7 +450,7 @@ def _attempt(exercise: Exercise, submission: Submission, file: Path,
     exercise passed cleanly, or is not implemented)."""
     result = dataclasses.replace(blank, checks=[])
     worker, fresh = boxes.student_worker(exercise, device, fresh=fresh)
-    clean = False
+    final = graded = False
     try:
         _run_checks(exercise, worker, file, submission.module_name(exercise), cases,
                     expected, result, device)
@@ -458,16 +459,19 @@ def _attempt(exercise: Exercise, submission: Submission, file: Path,
             mutates = any(c.mutated for c in result.checks)
             result.timing = _time(exercise, worker, boxes, seed, mutates, device)
         _judge_speed(exercise, result, file, time_it)
-        clean = result.status == "not_implemented" or result.status == "passed" and not (
+        final = result.status == "not_implemented" or result.status == "passed" and not (
             result.timing is not None and (result.timing.slow or result.timing.scales_differently))
+        graded = True
     finally:
+        # Whatever the verdict, a worker still alive with nothing left running in it may grade
+        # the next exercise: a failure there is graded again in a fresh worker anyway.
         result.output, result.output_truncated = boxes.finish(worker, exercise, device,
-                                                              keep=clean)
+                                                              keep=graded)
     if result.output_truncated:
-        clean = False
+        final = False
         _fail_exercise(result, f"printed more than {size_text(limits.output_bytes)}; output "
                                "truncated")
-    return result, fresh, clean
+    return result, fresh, final
 
 
 def _skip_rest(result: ExerciseResult, cases: list[tuple[Check, Case]], why: str) -> None:

@@ -1,6 +1,7 @@
-"""One worker grades a submission's exercises in turn while they pass cleanly; an exercise that
-does not pass there is graded again in a worker of its own, so no exercise's verdict depends on
-what another exercise's code did to the process.
+"""One worker grades a submission's exercises in turn while nothing an exercise started is left
+running in it; an exercise that fails after another ran in its worker is graded again in a
+worker of its own, so no verdict short of a pass depends on what another exercise's code did to
+the process.
 
 Each function of these submissions prints its worker's pid, so the outputs show which
 exercises shared a worker.
@@ -196,4 +197,29 @@ def test_an_exercise_not_implemented_yet_leaves_the_worker_to_the_next(grade_mix
     second = results["mix.second"]
     assert (second.status, second.score) == ("not_implemented", 0.0)
     assert second.message.startswith("not implemented yet: write second in ")
+    assert len(set(pids(results).values())) == 1
+
+
+def test_a_failure_is_graded_again_in_a_fresh_worker_which_grades_the_rest(grade_mix):
+    source = CORRECT.replace("return np.asarray(x) + 1.0", "return np.asarray(x) + 2.0")
+    results = grade_mix(source)
+    second = results["mix.second"]
+    assert (second.status, second.score) == ("failed", 0.0)
+    assert second.message.startswith("check 'small': ")
+    assert_passed(results["mix.first"])
+    assert_passed(results["mix.third"])
+    worker = pids(results)
+    # second failed where first had run: graded again in a fresh worker, which third shared.
+    assert worker["mix.second"] != worker["mix.first"]
+    assert worker["mix.third"] == worker["mix.second"]
+
+
+def test_a_failure_in_a_fresh_worker_stands_and_the_worker_grades_the_rest(grade_mix):
+    source = CORRECT.replace("return 2.0 * np.asarray(x)", "return 3.0 * np.asarray(x)")
+    results = grade_mix(source)
+    first = results["mix.first"]
+    assert (first.status, first.score) == ("failed", 0.0)
+    assert first.output.count("first ") == 1  # graded once
+    assert_passed(results["mix.second"])
+    assert_passed(results["mix.third"])
     assert len(set(pids(results).values())) == 1
