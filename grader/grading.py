@@ -23,6 +23,7 @@ import numpy as np
 from grader import __version__, devices, frozen
 from grader.catalog import (ROOT, SOLUTIONS_DIR, Call, Case, Check, Exercise, reference_module,
                             select)
+from grader.errors import SandboxError
 from grader.judges import CallResult, StudentRaised, Trial
 from grader.results import CheckResult, ExerciseResult, GradeResult, TimingResult
 from grader.sandbox import confine, wire
@@ -318,10 +319,10 @@ class Sandboxes:
     it is alive and nothing the last exercise started is left running in it, instead of a
     fresh worker per exercise: each exercise still executes the student's module afresh, and
     :func:`grade_exercise` grades again, in a fresh worker, any exercise that failed in a
-    worker that had graded another before. So every verdict short
-    of a pass (or of "not implemented", which the stub's own ``raise`` decides) is the one a
-    worker of its own gives: what one exercise's code does to its process costs no other
-    exercise a point. The reference's workers (trusted code) are always shared.
+    worker that had graded another before. So every verdict short of a pass (or of "not
+    implemented", which the stub's own ``raise`` decides) is the one a worker of its own
+    gives: what one exercise's code does to its process costs no other exercise a point. The
+    reference's workers (trusted code) are always shared.
     """
 
     def __init__(self, submission: Submission, exercises: list[Exercise],
@@ -365,15 +366,25 @@ class Sandboxes:
         """What the student's code printed during the exercise just graded, and whether it
         hit the output limit; the worker is kept for the next exercise when ``keep``, sharing
         is on, and nothing of the exercise is left running (else it ends here)."""
-        if not (keep and self.share):
+        keep = keep and self.share
+        if not keep:
             worker.close()  # the runner exits: what it still had to print is in the file
         output = worker.output()
-        if keep and self.share and not output[1] and worker.is_clean() and (
-                self.student.sweep() == 0):
+        if keep and not output[1] and worker.is_clean() and self._swept_clean():
             self._workers[_runner_device(exercise, device)] = worker
-        else:
-            _retire(worker)
+            return output
+        if keep:
+            worker.close()
+        worker.cleanup()
         return output
+
+    def _swept_clean(self) -> bool:
+        """Whether no process the student's code started was left in the session (any there
+        was is killed now)."""
+        try:
+            return self.student.sweep() == 0
+        except SandboxError:  # the session's init is gone: the next spawn says so
+            return False
 
     def reference_worker(self, device: str) -> Worker:
         worker = self._references.get(device)
@@ -661,7 +672,8 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     inputs go to ``device`` (``cpu``, ``cuda`` or ``auto``, see :mod:`grader.devices`).
     ``ahead`` (a batch: more submissions follow): the next submission's sandbox starts now,
     and this one's end is confirmed in the background; the caller then calls
-    ``zygote().settle()`` when done, after which nothing of any submission runs.
+    :func:`grader.sandbox.parent.settle` when done, after which nothing of any submission
+    runs.
     """
     device = devices.resolve(device)
     exercises = list(exercises) if exercises is not None else select(ids)
