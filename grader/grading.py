@@ -370,7 +370,7 @@ class Sandboxes:
         if not keep:
             worker.close()  # the runner exits: what it still had to print is in the file
         output = worker.output()
-        if keep and not output[1] and worker.is_clean() and self._swept_clean():
+        if keep and not output[1] and worker.is_clean(meanwhile=self._swept_clean):
             self._workers[_runner_device(exercise, device)] = worker
             return output
         if keep:

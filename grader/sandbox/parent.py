@@ -466,14 +466,18 @@ class Worker:
             text = fh.read(_OUTPUT_KEEP).decode("utf-8", "replace")
         return text, size >= self.limits.output_bytes
 
-    def is_clean(self) -> bool:
+    def is_clean(self, meanwhile: Any = None) -> bool:
         """Whether nothing of the student's is still running in the worker (no thread besides
-        the runner's, no child process): only then may it grade another exercise."""
+        the runner's, no child process): only then may it grade another exercise.
+        ``meanwhile()`` (when given) runs while the worker answers, and must return True too."""
         try:
-            header, _ = self.request({"op": "state"}, timeout=2.0)
+            self.send({"op": "state"}, timeout=2.0)
+            other = meanwhile() if meanwhile is not None else True
+            header, _ = self.receive(timeout=2.0)
         except WorkerFailure:
             return False
-        return all(type(header.get(k)) is int and header[k] == 0 for k in ("threads", "children"))
+        return other and all(type(header.get(k)) is int and header[k] == 0
+                             for k in ("threads", "children"))
 
     def kill(self) -> None:
         try:
