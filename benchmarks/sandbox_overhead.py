@@ -10,8 +10,11 @@ A submission is one sandbox session (confinement paid once) in which six exercis
 the student's module and make one call, the way grading does:
 - shared: one worker grades all six, with the check between two exercises that nothing was
   left running (what a submission whose exercises pass costs);
-- a worker each: six workers (what a submission whose exercises all fail costs: an exercise
-  that does not pass is graded in a worker of its own).
+- a worker each: six workers (the most a submission can cost: each exercise failing after
+  another one ran in its worker is graded again in a worker of its own);
+- batch: shared, with the next session started ahead and a session's end confirmed in the
+  background, as `grader batch` does (the figure is the whole run, final settle included,
+  divided by the submissions).
 
     python benchmarks/sandbox_overhead.py [--submissions 100]
 """
@@ -40,28 +43,33 @@ zyg = parent.zygote()
 student = Path(sys.argv[1])
 call = wire.encode([[{"func": "dot", "args": (np.ones(3), np.ones(3)), "kwargs": {}, "pick": (),
                       "send": True}]])
-shared = sys.argv[3] == "shared"
+shared = sys.argv[3] in ("shared", "batch")
+ahead = sys.argv[3] == "batch"
 times = []
+start = time.perf_counter()
 for _ in range(int(sys.argv[2])):
     t = time.perf_counter()
-    with zyg.session(sources=[student]) as session:
+    session = zyg.session(sources=[student], ahead=ahead)
+    w = None
+    for exercise in range(6):
+        if w is None:
+            w = session.spawn({}, parent.Limits())
+        w.request({"op": "import", "file": str(w.source_dir / student.name),
+                   "name": "linalg", "functions": ["dot"], "forbidden": []})
+        w.request({"op": "run_cases", "cases": call[0]}, call[1])
+        w.output()
+        if shared and w.is_clean(meanwhile=lambda: session.sweep() == 0):
+            continue
+        w.close()
+        w.cleanup()
         w = None
-        for exercise in range(6):
-            if w is None:
-                w = session.spawn({}, parent.Limits())
-            w.request({"op": "import", "file": str(w.source_dir / student.name),
-                       "name": "linalg", "functions": ["dot"], "forbidden": []})
-            w.request({"op": "run_cases", "cases": call[0]}, call[1])
-            w.output()
-            if shared and w.is_clean() and session.sweep() == 0:
-                continue
-            w.close()
-            w.cleanup()
-            w = None
-        if w is not None:
-            w.close()
+    if w is not None:
+        w.close()
+    session.close(wait=not ahead)
     times.append(time.perf_counter() - t)
+zyg.settle()
 print(json.dumps({"median": statistics.median(times), "p90": sorted(times)[int(len(times) * .9)],
+                  "mean_total": (time.perf_counter() - start) / len(times),
                   "protections": zyg.protections}))
 """
 
@@ -97,6 +105,7 @@ def main() -> None:
         py_np = bare([sys.executable, "-c", "import numpy"], n_bare)
         runs = {(mode, confined): sandbox(args.submissions, confined, student, mode)
                 for mode in ("shared", "each") for confined in (True, False)}
+        batch = sandbox(args.submissions, True, student, "batch")
     print(f"bare subprocess `python -c pass`          : {py * 1e3:7.2f} ms per process")
     print(f"bare subprocess `python -c 'import numpy'`: {py_np * 1e3:7.2f} ms per process, "
           f"{6 * py_np * 1e3:.0f} ms for six")
@@ -105,6 +114,8 @@ def main() -> None:
                 f"{'confined' if confined else 'no namespaces'}")
         print(f"{name:42}: {res['median'] * 1e3:7.2f} ms per 6-exercise submission "
               f"(p90 {res['p90'] * 1e3:.2f} ms)")
+    print(f"{'sandbox, batch (sessions ahead), confined':42}: {batch['mean_total'] * 1e3:7.2f} ms "
+          "per 6-exercise submission (whole run / submissions)")
     for mode in ("shared", "each"):
         cost = runs[mode, True]["median"] - runs[mode, False]["median"]
         print(f"confinement costs {cost * 1e3:.2f} ms per submission ({mode})")
