@@ -401,11 +401,12 @@ class Sandboxes:
     def close(self) -> None:
         """End the sessions; with ``ahead``, their end is confirmed in the background
         (:meth:`grader.sandbox.parent.Zygote.settle`)."""
-        for worker in [*self._workers.values(), *self._references.values()]:
-            worker.close()
+        # Sessions first: their init ends the workers and forks no runner for a next exercise.
         self.student.close(wait=not self.ahead)
         if self._reference is not None:
             self._reference.close(wait=not self.ahead)
+        for worker in [*self._workers.values(), *self._references.values()]:
+            worker.close()
 
 
 def _retire(worker: Worker) -> None:

@@ -79,11 +79,12 @@ class Init:
         self.by_pidfd: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, ctrl)
         self.by_ctrl: dict[socket.socket, int] = {}  # ctrl -> pidfd
         self.spare: tuple[int, socket.socket] | None = None
+        self.other_user = False  # runners run as a user of their own (init runs as root)
 
     def _fork_spare(self) -> None:
-        """Fork a runner that waits for its work. The first is forked as the session starts,
-        while the grader prepares the first exercise; later ones on request (most submissions
-        need one runner), never while student code runs in the session next to it."""
+        """Fork a runner that waits for its work: the first as the session starts, while the
+        grader prepares the first exercise; the next when a runner ends before the session
+        does (the grader is likely to ask for a fresh one), never as the session closes."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
@@ -116,10 +117,12 @@ class Init:
         self.by_pidfd[pidfd] = (pid, ctrl)
         self.by_ctrl[ctrl] = pidfd
         self.sock.send(json.dumps({"runner": pid}).encode())
+        if config.get("uid") is not None and config["uid"] != os.getuid():
+            self.other_user = True
 
-    def end(self, pidfd: int, report: bool) -> None:
+    def end(self, pidfd: int, report: bool, refill: bool = True) -> None:
         """The runner exited (``report`` its status) or must end now; either way its group
-        goes, and init reaps it."""
+        goes, and init reaps it. With ``refill``, the next runner is forked ahead."""
         pid, ctrl = self.by_pidfd.pop(pidfd)
         del self.by_ctrl[ctrl]
         if not report:
@@ -134,6 +137,21 @@ class Init:
         ctrl.close()
         os.close(pidfd)
         self.sweep()
+        # A spare alive next to student code must be out of its reach: forked ahead only
+        # where runners run as another user, or where none is running (in a user namespace
+        # as a non-root user, runners keep init's user).
+        if refill and self.spare is None and (self.other_user or not self.by_pidfd) and (
+                not self._closing()):
+            self._fork_spare()
+
+    def _closing(self) -> bool:
+        """Whether the grader has closed the session (its end is waiting to be read)."""
+        try:
+            return not self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
 
     def sweep(self) -> int:
         """Kill and reap every child that is not a live runner, until none is left; how many
@@ -180,7 +198,7 @@ class Init:
     def close(self) -> None:
         """The grader is done with the session: end everything, then say so."""
         for pidfd in list(self.by_pidfd):
-            self.end(pidfd, report=False)
+            self.end(pidfd, report=False, refill=False)
         if self.spare is not None:
             _killpg(self.spare[0])
             self.spare[1].close()
