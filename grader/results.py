@@ -17,7 +17,7 @@ Statuses of an exercise: ``passed``, ``partial``, ``failed``, ``not_implemented`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 EXERCISE_STATUSES = ("passed", "partial", "failed", "not_implemented", "missing", "error")
 CHECK_STATUSES = ("passed", "failed", "not_implemented", "error", "skipped")
@@ -96,5 +96,25 @@ class GradeResult:
             "max_score": self.max_score,
             "protections": self.protections,
             "notes": list(self.notes),
-            "exercises": [asdict(e) for e in self.exercises],
+            "exercises": [exercise_dict(e) for e in self.exercises],
         }
+
+
+def _plain(obj: object, names: tuple[str, ...]) -> dict:
+    return {name: getattr(obj, name) for name in names}
+
+
+def exercise_dict(result: ExerciseResult) -> dict:
+    """``dataclasses.asdict(result)``, written out: the fields are plain values, lists of
+    strings and these records, and asdict's generic deep copy was a tenth of the grader's
+    time per submission in a batch."""
+    out = _plain(result, _EXERCISE_FIELDS)
+    out["checks"] = [{**_plain(c, _CHECK_FIELDS), "notes": list(c.notes)} for c in result.checks]
+    if result.timing is not None:
+        out["timing"] = _plain(result.timing, _TIMING_FIELDS)
+    return out
+
+
+_EXERCISE_FIELDS = tuple(f.name for f in fields(ExerciseResult))
+_CHECK_FIELDS = tuple(f.name for f in fields(CheckResult))
+_TIMING_FIELDS = tuple(f.name for f in fields(TimingResult))

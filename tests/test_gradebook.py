@@ -21,7 +21,8 @@ from grader.catalog import ROOT, catalog
 from grader.gradebook import (SCHEMA_VERSION, CheckRow, ExerciseRow, Gradebook, GradebookError,
                               SubmissionRow, config_fingerprint)
 from grader.grading import grade
-from grader.results import CheckResult, ExerciseResult, GradeResult, TimingResult
+from grader.results import (CheckResult, ExerciseResult, GradeResult, TimingResult,
+                            exercise_dict)
 
 
 def sample_result(seed: int = 0, *, bonus: float = 0.0) -> GradeResult:
@@ -376,3 +377,18 @@ def test_sigkill_at_an_arbitrary_moment_keeps_every_committed_submission(book_pa
                 break
         assert child.wait(timeout=30) == -signal.SIGKILL
     _assert_complete_prefix(book_path, at_least=acknowledged)
+
+
+def test_an_exercise_record_is_what_dataclasses_asdict_gives_and_a_copy():
+    result = ExerciseResult(
+        "linalg.dot", "Dot product", 4.0, "partial", 1.5, "check 'small': ...", "negated",
+        "linalg.py", [CheckResult("small", 1.0, "failed", 0.0, "got -3, expected 3", "negated",
+                                  hidden=True, about="a", notes=["changed its input"],
+                                  mutated=True),
+                      CheckResult("empty", 0.5, "passed", 0.5)],
+        TimingResult(0.002, 0.001, 2.0, False, "vectorize", "n", 2.1, 1.0, True), "hi\n", True)
+    record = exercise_dict(result)
+    assert record == dataclasses.asdict(result)
+    assert exercise_dict(dataclasses.replace(result, timing=None))["timing"] is None
+    record["checks"][0]["notes"].append("x")
+    assert result.checks[0].notes == ["changed its input"]
