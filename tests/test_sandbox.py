@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -587,3 +588,25 @@ def test_a_replay_stops_where_the_worker_does():
     first, second, third = grading.run_reference(module, case)
     assert first.raised["type"] == "ValueError" and first.raised["message"] == "no"
     assert second.missing and third.missing
+
+
+def test_folders_of_a_grader_that_is_gone_are_removed_and_no_others(tmp_path):
+    from grader.sandbox import parent
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid names no running process now
+    stale = tmp_path / f"grader-{gone.pid}-abc123"
+    (stale / "work" / "src").mkdir(parents=True)
+    (stale / "work" / "src" / "linalg.py").write_text("x = 1\n")
+    mine = tmp_path / f"grader-{os.getpid()}-def456"
+    mine.mkdir()
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (tmp_path / f"grader-{gone.pid}-link").symlink_to(target)
+    unrelated = [tmp_path / "grader-notebooks-x1", tmp_path / "other"]
+    for folder in unrelated:
+        folder.mkdir()
+    assert parent.remove_stale_folders(str(tmp_path)) == [str(stale)]
+    assert not stale.exists()
+    assert mine.is_dir() and target.is_dir() and all(f.is_dir() for f in unrelated)
+    assert (tmp_path / f"grader-{gone.pid}-link").is_symlink()

@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import random
+import re
 import shutil
 import signal
 import socket
@@ -83,7 +84,8 @@ class Zygote:
         # `python -m` puts the working folder first on sys.path: an empty folder of its own,
         # never /tmp or the grader's folder, where a student's numpy.py could be found.
         env["PYTHONSAFEPATH"] = "1"
-        self._cwd = tempfile.mkdtemp(prefix="grader-zygote-")
+        remove_stale_folders()
+        self._cwd = tempfile.mkdtemp(prefix=f"{_folder_prefix()}zygote-")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "grader.sandbox.zygote", str(theirs.fileno())],
             pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, cwd=self._cwd)
@@ -239,7 +241,7 @@ class Session:
                  scratch_bytes: int = 256 * 2**20) -> None:
         self.zygote = zyg
         self.scratch_bytes = scratch_bytes
-        self.base = tempfile.mkdtemp(prefix="grader-")
+        self.base = tempfile.mkdtemp(prefix=_folder_prefix())
         self.scratch = os.path.join(self.base, "work")
         self.source_dir = Path(self.scratch) / "src"
         os.makedirs(self.source_dir)
@@ -339,6 +341,42 @@ def _confirm_closed(sock: socket.socket, base: str) -> None:
 
 _zygote: Zygote | None = None
 _zygote_lock = threading.Lock()
+_FOLDER = re.compile(r"grader-(\d+)-[\w-]+")
+
+
+def _folder_prefix() -> str:
+    """Sandbox folders are named after the grader process that made them."""
+    return f"grader-{os.getpid()}-"
+
+
+def remove_stale_folders(tmp: str | None = None) -> list[str]:
+    """Remove the sandbox folders that grader processes no longer running left in ``tmp``
+    (a grader killed with SIGKILL cannot remove its own); the folders removed."""
+    removed = []
+    folder = tmp or tempfile.gettempdir()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _FOLDER.fullmatch(entry.name)
+        if match is None or not entry.is_dir(follow_symlinks=False):
+            continue
+        if _running(int(match[1])):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        return True
+    return True
 
 
 def settle() -> None:
