@@ -101,7 +101,8 @@ class Protections:
         ns = self.namespaces
         return [
             ("worker processes apart from the grader, killed with their process group; an "
-             "exercise that does not pass cleanly is graded in a worker of its own", True, ""),
+             "exercise that fails after another ran in its worker is graded again in a worker "
+             "of its own", True, ""),
             ("time limit per call, CPU-time, memory, output and file-size limits", True, ""),
             ("nothing the student starts outlives the run ("
              + ("PID namespace" if ns else "no PID namespace: the whole process tree is "
