@@ -56,8 +56,9 @@ def grade_mix(write_submission, monkeypatch, tmp_path):
     (solutions / "mix.py").write_text(REFERENCE)
     monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", solutions)
 
-    def run(source: str, exercises: list[Exercise] = (FIRST, SECOND, THIRD)) -> dict:
-        folder = write_submission({"mix.py": PRINT_PID + source})
+    def run(source: str, exercises: list[Exercise] = (FIRST, SECOND, THIRD), *,
+            others: dict[str, str] | None = None) -> dict:
+        folder = write_submission({"mix.py": PRINT_PID + source, **(others or {})})
         result = grading.grade(submission=folder, exercises=list(exercises), time_it=False)
         return {r.id: r for r in result.exercises}
 
@@ -223,3 +224,21 @@ def test_a_failure_in_a_fresh_worker_stands_and_the_worker_grades_the_rest(grade
     assert_passed(results["mix.second"])
     assert_passed(results["mix.third"])
     assert len(set(pids(results).values())) == 1
+
+
+def test_a_module_of_the_submission_that_the_file_imports_is_imported_afresh_too(grade_mix):
+    # helper.py keeps state: second is right only after first has run in the same process.
+    source = CORRECT.replace("import numpy as np\n", "import numpy as np\nimport helper\n", 1
+                             ).replace('    _pid("first")\n', '    _pid("first")\n'
+                                       '    helper.SEEN.append(1)\n'
+                                       ).replace("return np.asarray(x) + 1.0",
+                                                 "return np.asarray(x) + len(helper.SEEN)")
+    others = {"helper.py": "SEEN = []\n"}
+    together = grade_mix(source, others=others)
+    alone = grade_mix(source, [SECOND], others=others)["mix.second"]
+    second = together["mix.second"]
+    assert (second.status, second.score) == ("failed", 0.0)
+    assert (second.status, second.score, second.message) == (alone.status, alone.score,
+                                                              alone.message)
+    assert_passed(together["mix.first"])
+    assert_passed(together["mix.third"])

@@ -97,6 +97,7 @@ class Runner:
         self.timed_call = None
         _drop_output()
         try:
+            self.forget_student_modules()
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
@@ -109,6 +110,16 @@ class Runner:
         self.module = module
         missing = [f for f in header["functions"] if not callable(getattr(module, f, None))]
         self.reply({"ok": True, "missing": missing})
+
+    def forget_student_modules(self) -> None:
+        """Drop the submission's modules an earlier exercise imported (a helper module the
+        exercise's file imports): each exercise imports them afresh, with new globals."""
+        dirs = tuple(d + os.sep for p in self.config.get("sys_path", [])
+                     for d in {p, os.path.realpath(p)})
+        for key, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if isinstance(file, str) and file.startswith(dirs):
+                del sys.modules[key]
 
     def do_state(self, header: dict, blobs: list[bytes]) -> None:
         self.reply({"threads": _count_threads() - 1, "children": len(_children())})
