@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from grader import grading
 from grader.results import ExerciseResult, GradeResult
+from grader.sandbox import parent
 
 _counter = itertools.count()
 
@@ -49,6 +52,23 @@ def grade_one(grade_files):
         return result.exercises[0]
 
     return run
+
+
+@contextmanager
+def session_folders() -> Iterator[list[str]]:
+    """The folders of the sandbox sessions started inside the block, in order."""
+    folders: list[str] = []
+    real_init = parent.Session.__init__
+
+    def spy(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        folders.append(self.base)
+
+    parent.Session.__init__ = spy
+    try:
+        yield folders
+    finally:
+        parent.Session.__init__ = real_init
 
 
 def reference_source(topic: str) -> str:

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import session_folders
 from grader import grading, report
 from grader.catalog import ROOT, SOLUTIONS_DIR, catalog, select
 from grader.results import ExerciseResult, GradeResult
@@ -204,7 +205,7 @@ def baseline(tmp_path_factory) -> dict[str, tuple]:
 
 
 @pytest.fixture
-def attack(tmp_path, monkeypatch, baseline):
+def attack(tmp_path, baseline):
     """``attack(name, expect, *, limits, subs, time_it) -> Run``: grade the attack and assert
     its verdict and every invariant of the module docstring."""
 
@@ -219,19 +220,11 @@ def attack(tmp_path, monkeypatch, baseline):
         write_submission(folder, source)
         canaries = {p: _state(p) for p in _canaries(marker, folder)}
         zyg = parent.zygote()
-        bases: list[str] = []
-        real_init = parent.Session.__init__
-
-        def spy(self, *args, **kwargs):
-            real_init(self, *args, **kwargs)
-            bases.append(self.base)
-
-        monkeypatch.setattr(parent.Session, "__init__", spy)
         start = time.monotonic()
-        result = grading.grade(submission=folder, ids=IDS, limits=limits or Limits(),
-                               time_it=time_it)
+        with session_folders() as bases:
+            result = grading.grade(submission=folder, ids=IDS, limits=limits or Limits(),
+                                   time_it=time_it)
         done = Run(result, marker, folder, time.monotonic() - start, bases)
-        monkeypatch.setattr(parent.Session, "__init__", real_init)
 
         _assert_verdict(done.dot, expect)
         _assert_others(done, expect, baseline)

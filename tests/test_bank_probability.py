@@ -21,6 +21,7 @@ import pytest
 from conftest import reference_source
 from grader import stats
 from grader.bank import probability as bank
+from grader.bank.inputs import rotation
 from grader.catalog import ROOT, catalog, reference_module
 from grader.compare import compare
 from grader.grading import run_reference
@@ -636,7 +637,7 @@ def test_a_generic_sigma_with_cond_1e12_cannot_be_judged_at_1e_10():
     and eigenvalues 1 ... 1e-12, log det Sigma moves by eps / 1e-12 = 2e-4 under rounding, and
     two stable methods (Cholesky, LU) already disagree by far more than 1e-10."""
     rng = np.random.default_rng(4)
-    rot = bank._rotation(rng, 5)
+    rot = rotation(rng, 5)
     sigma = bank._combine(rot, np.array([1.0, 1e-3, 1e-6, 1e-9, 1e-12]), rot)
     mu = rng.normal(0, 1, 5)
     x = mu + bank._combine(rng.standard_normal((20, 5)),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import session_folders
 from grader import batch
 from grader.catalog import SOLUTIONS_DIR, select
 from grader.cli import main
@@ -165,7 +166,7 @@ _daemon()
 """
 
 
-def test_when_a_batch_returns_nothing_of_its_sandboxes_is_left(tmp_path, monkeypatch):
+def test_when_a_batch_returns_nothing_of_its_sandboxes_is_left(tmp_path):
     # Sessions start ahead and end in the background during a batch; by the time run()
     # returns, every one of them is gone: processes, folders, the session started for a next
     # submission that never came.
@@ -176,16 +177,9 @@ def test_when_a_batch_returns_nothing_of_its_sandboxes_is_left(tmp_path, monkeyp
     subs.mkdir()
     for i in range(4):
         (subs / f"s{i}.py").write_text(LEAVES_A_DAEMON.replace("{marker}", marker))
-    bases: list[str] = []
-    real_init = parent.Session.__init__
-
-    def spy(self, *args, **kwargs):
-        real_init(self, *args, **kwargs)
-        bases.append(self.base)
-
-    monkeypatch.setattr(parent.Session, "__init__", spy)
-    summary = batch.run(submissions_dir=subs, out_dir=tmp_path / "out", exercises=DOT,
-                        workers=2)
+    with session_folders() as bases:
+        summary = batch.run(submissions_dir=subs, out_dir=tmp_path / "out", exercises=DOT,
+                            workers=2)
     assert {(o.status, o.score) for o in summary.outcomes} == {("graded", 4.0)}
     assert len(bases) > 4  # one per submission, and at least one started ahead
     assert [b for b in bases if os.path.exists(b)] == []

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grader.bank.inputs import rotation
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, describe, fmt
 from grader.grading import describe_raise, run_reference
@@ -41,21 +42,10 @@ def _replay(case: Case, **names: Any) -> Any:
 # Inputs are built with + - * / and np.sum only, never BLAS, LAPACK or libm, so that a case is
 # the same bits on every machine (the student bundle finds frozen results by their digest).
 
-def _rotation(rng: np.random.Generator, d: int) -> np.ndarray:
-    """A d x d rotation: Givens rotations in every plane by angles 2 atan(t), |t| <= 3."""
-    r = np.eye(d)
-    for i in range(d):
-        for j in range(i + 1, d):
-            t = rng.uniform(-3.0, 3.0)
-            c, s = (1 - t * t) / (1 + t * t), 2 * t / (1 + t * t)
-            ri, rj = r[:, i].copy(), r[:, j].copy()
-            r[:, i], r[:, j] = c * ri - s * rj, s * ri + c * rj
-    return r
-
 
 def _with_eigenvalues(rng: np.random.Generator, values) -> np.ndarray:
     """An exactly symmetric matrix Q diag(values) Q^T for a random rotation Q."""
-    q = _rotation(rng, len(values))
+    q = rotation(rng, len(values))
     a = np.zeros((len(values),) * 2)
     for j, lam in enumerate(values):
         a += np.multiply.outer(lam * q[:, j], q[:, j])

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from grader import diagnose
+from grader.bank.inputs import rotation
 from grader.catalog import Call, Case, Check, Exercise, Scaling, Timing, Verdict
 from grader.compare import compare, describe, fmt
 from grader.judges import Mistake, Trial, raises
@@ -26,21 +27,8 @@ _MISTAKE_RTOL = 1e-6
 # ----------------------------------------------------------------------------- case inputs
 
 # Built with + - * / and np.sum only (see "case inputs" in grader/bank/linalg.py): the same bits
-# on every machine, so the student bundle finds its frozen expected results.
-
-# _rotation is grader/bank/linalg.py's, copied: a bank module imports only the grader runtime,
-# because the bundle of an assignment holds the bank modules of its own topics only.
-def _rotation(rng: np.random.Generator, d: int, spread: float = 3.0) -> np.ndarray:
-    """A d x d rotation: Givens rotations in every plane by angles 2 atan(t), |t| <= spread."""
-    r = np.eye(d)
-    for i in range(d):
-        for j in range(i + 1, d):
-            t = rng.uniform(-spread, spread)
-            c, s = (1 - t * t) / (1 + t * t), 2 * t / (1 + t * t)
-            ri, rj = r[:, i].copy(), r[:, j].copy()
-            r[:, i], r[:, j] = c * ri - s * rj, s * ri + c * rj
-    return r
-
+# on every machine, so the student bundle finds its frozen expected results. Shared builders
+# are in grader.bank.inputs (a bundle copies it along with the bank modules that import it).
 
 def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b from elementwise products and np.sum (no BLAS)."""
@@ -51,7 +39,7 @@ def _symmetric(rng: np.random.Generator, values, spread: float = 3.0
                ) -> tuple[np.ndarray, np.ndarray]:
     """(R diag(values) R^T, R) for a random rotation R; exactly symmetric."""
     values = np.asarray(values, dtype=np.float64)
-    r = _rotation(rng, values.size, spread)
+    r = rotation(rng, values.size, spread)
     s = _mm(r * values, r.T)
     return (s + s.T) / 2, r
 
@@ -813,7 +801,7 @@ MATRIX_POWER_RTOL = 1e-9
 def _similar(rng: np.random.Generator, d: np.ndarray) -> np.ndarray:
     """P d P^{-1} for P = R1 diag(s) R2^T, whose inverse R2 diag(1/s) R1^T is exact algebra."""
     n = len(d)
-    r1, r2 = _rotation(rng, n), _rotation(rng, n)
+    r1, r2 = rotation(rng, n), rotation(rng, n)
     s = rng.uniform(0.5, 2.0, n)
     return _mm(_mm(_mm(r1 * s, r2.T), d), _mm(r2 / s, r1.T))
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from grader import diagnose
+from grader.bank.inputs import combine, orthonormal, rotation
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, fmt
 from grader.judges import Mistake, Trial, diagnose_mistakes, matches, raises
@@ -98,37 +99,7 @@ DOT = Exercise(
 # differ between CPUs and thread counts), so that a case is the same bits on every machine: the
 # student bundle finds the frozen expected results of its public cases by their digest.
 
-def _rotation(rng: np.random.Generator, d: int, spread: float = 3.0) -> np.ndarray:
-    """A d x d rotation: Givens rotations in every plane by angles 2 atan(t), |t| <= spread."""
-    r = np.eye(d)
-    for i in range(d):
-        for j in range(i + 1, d):
-            t = rng.uniform(-spread, spread)
-            c, s = (1 - t * t) / (1 + t * t), 2 * t / (1 + t * t)
-            ri, rj = r[:, i].copy(), r[:, j].copy()
-            r[:, i], r[:, j] = c * ri - s * rj, s * ri + c * rj
-    return r
 
-
-def _orthonormal(rng: np.random.Generator, n: int, d: int, *, centered: bool = False
-                 ) -> np.ndarray:
-    """(n, d) random orthonormal columns (Gram-Schmidt, twice), orthogonal to the ones vector
-    when ``centered``."""
-    basis = [np.full(n, 1 / math.sqrt(n))] if centered else []
-    for z in rng.standard_normal((d, n)):
-        for _ in range(2):
-            for b in basis:
-                z = z - np.sum(b * z) * b
-        basis.append(z / math.sqrt(np.sum(z * z)))
-    return np.stack(basis[-d:], axis=1)
-
-
-def _outer_sum(left: np.ndarray, weights, right: np.ndarray) -> np.ndarray:
-    """sum_j weights[j] * outer(left[:, j], right[:, j]), i.e. left diag(weights) right^T."""
-    out = np.zeros((left.shape[0], right.shape[0]))
-    for j, w in enumerate(weights):
-        out += np.multiply.outer(w * left[:, j], right[:, j])
-    return out
 
 
 # ----------------------------------------------------------------------------- linalg.pinv
@@ -166,7 +137,7 @@ def _pinv_random(m: int, n: int, kind: str, scale: float = 1.0):
 # gesvd, torch; tests/test_bank_linalg.py measures it again), well below the default cutoff.
 def _pinv_low_rank(m: int, n: int, rank: int, scale: float = 1.0):
     def build(rng: np.random.Generator) -> Case:
-        a = _outer_sum(rng.standard_normal((m, rank)), (scale,) * rank,
+        a = combine(rng.standard_normal((m, rank)), (scale,) * rank,
                        rng.standard_normal((n, rank)))
         about = f" with entries about 1e{round(math.log10(scale))}" if scale != 1 else ""
         return Case((Call("pinv", (a,)),), f"a {m}x{n} matrix of rank {rank}{about}")
@@ -177,7 +148,7 @@ def _pinv_explicit_rtol(rng: np.random.Generator) -> Case:
     # Singular values 10, 4, 1 | 0.05, 0.001 (times a random scale): rtol = 0.01 cuts between
     # 1 and 0.05 with a factor 2 of room on each side; an absolute cutoff (s > 0.01) keeps 0.05.
     s = np.array([10.0, 4.0, 1.0, 0.05, 0.001]) * rng.uniform(0.5, 2.0)
-    a = _outer_sum(_orthonormal(rng, 7, 5), s, _rotation(rng, 5))
+    a = combine(orthonormal(rng, 7, 5), s, rotation(rng, 5))
     return Case((Call("pinv", (a,), {"rtol": 0.01}),),
                 "a 7x5 matrix with singular values spread over 1e-4..1 of the largest, rtol=0.01")
 
@@ -422,8 +393,8 @@ def _pca_data(rng: np.random.Generator, n: int, variances, offset, *, spread: fl
     features keep the scales of ``variances``."""
     variances = np.asarray(variances, dtype=np.float64)
     n_1, d = n - 1, variances.size
-    q = _orthonormal(rng, n, d, centered=True)
-    return _outer_sum(q, [math.sqrt(n_1 * v) for v in variances], _rotation(rng, d, spread)) + \
+    q = orthonormal(rng, n, d, centered=True)
+    return combine(q, [math.sqrt(n_1 * v) for v in variances], rotation(rng, d, spread)) + \
         offset
 
 

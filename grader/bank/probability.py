@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader import diagnose, stats
+from grader.bank.inputs import rotation
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, fmt
 from grader.grading import describe_raise
@@ -47,17 +48,6 @@ def _raised(trial: Trial, hints: Callable[[dict], str | None]) -> Verdict | None
 def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
-
-def _rotation(rng: np.random.Generator, d: int) -> np.ndarray:
-    """A d x d rotation: Givens rotations in every plane by angles 2 atan(t), |t| <= 3."""
-    r = np.eye(d)
-    for i in range(d):
-        for j in range(i + 1, d):
-            t = rng.uniform(-3.0, 3.0)
-            c, s = (1 - t * t) / (1 + t * t), 2 * t / (1 + t * t)
-            ri, rj = r[:, i].copy(), r[:, j].copy()
-            r[:, i], r[:, j] = c * ri - s * rj, s * ri + c * rj
-    return r
 
 
 def _combine(left: np.ndarray, weights: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -650,7 +640,7 @@ def _mvn_case(n: int, d: int, low: float = 0.5, high: float = 3.0, *, scales=Non
     S = diag(scales) (each scale times 0.8..1.25); ``negative`` makes w[0] negative (the
     points then follow |w|)."""
     def build(rng: np.random.Generator) -> Case:
-        rot = _rotation(rng, d)
+        rot = rotation(rng, d)
         w = rng.uniform(low, high, d)
         if negative:
             w[0] = -0.5 * w[0]

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from grader import diagnose
+from grader.bank.inputs import combine, orthonormal
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import Mismatch, compare, describe, fmt
 from grader.judges import Mistake, Trial
@@ -453,27 +454,7 @@ LOW_RANK_RTOL = {F64: 1e-8, F32: 1e-4}
 
 
 # Case inputs are built with + - * / and np.sum only, never BLAS or LAPACK, so that a case is
-# the same bits on every machine (see "case inputs" in grader/bank/linalg.py; a bundle that
-# releases this topic alone does not hold that module, so the two helpers live here too).
-
-def _orthonormal(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    """(n, d) random orthonormal columns (Gram-Schmidt, twice)."""
-    basis: list[np.ndarray] = []
-    for z in rng.standard_normal((d, n)):
-        for _ in range(2):
-            for b in basis:
-                z = z - np.sum(b * z) * b
-        basis.append(z / math.sqrt(np.sum(z * z)))
-    return np.stack(basis, axis=1)
-
-
-def _outer_sum(left: np.ndarray, weights: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """sum_j weights[j] * outer(left[:, j], right[:, j]), i.e. left diag(weights) right^T."""
-    out = np.zeros((left.shape[0], right.shape[0]))
-    for j, w in enumerate(weights):
-        out += np.multiply.outer(w * left[:, j], right[:, j])
-    return out
-
+# the same bits on every machine (grader.bank.inputs).
 
 def _low_rank_case(m: int, n: int, k: int, values: tuple, dtype: str = "float64",
                    note: str = ""):
@@ -481,7 +462,7 @@ def _low_rank_case(m: int, n: int, k: int, values: tuple, dtype: str = "float64"
     (neighbours given at least 1.5 apart stay 20% apart)."""
     def build(rng: np.random.Generator) -> Case:
         s = np.asarray(values, dtype=np.float64) * rng.uniform(0.9, 1.1, len(values))
-        a = _outer_sum(_orthonormal(rng, m, len(values)), s, _orthonormal(rng, n, len(values)))
+        a = combine(orthonormal(rng, m, len(values)), s, orthonormal(rng, n, len(values)))
         what = note or f"a {m}x{n} matrix"
         return Case((Call("low_rank_approx", (TensorInput(a, dtype), k)),),
                     f"{what}, {dtype}, k={k}")
