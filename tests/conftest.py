@@ -11,6 +11,7 @@ from typing import Iterator
 import pytest
 
 from grader import grading
+from grader.catalog import catalog
 from grader.results import ExerciseResult, GradeResult
 from grader.sandbox import parent
 
@@ -69,6 +70,21 @@ def session_folders() -> Iterator[list[str]]:
         yield folders
     finally:
         parent.Session.__init__ = real_init
+
+
+def cases(exercise_id: str, seeds=range(1), names=None) -> list:
+    """(check, case) for every check of an exercise (or those ``names``) and seed, built as the
+    grader builds them."""
+    exercise = catalog()[exercise_id]
+    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks
+            if names is None or c.name in names]
+
+
+def check(result: ExerciseResult, name: str):
+    """The check ``name`` of an exercise's result."""
+    found = [c for c in result.checks if c.name == name]
+    assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
+    return found[0]
 
 
 def reference_source(topic: str) -> str:

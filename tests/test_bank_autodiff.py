@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import reference_source
+from conftest import cases, check, reference_source
 from grader.bank import autodiff as bank
 from grader.catalog import reference_module
 from grader.grading import run_reference
@@ -24,17 +24,6 @@ REF = reference_module("autodiff")
 EXERCISES = {e.id: e for e in bank.EXERCISES}
 EXPLAIN = {m.name: m.explain for m in (*bank.FORWARD_MISTAKES, *bank.REVERSE_MISTAKES)}
 REFERENCE = reference_source("autodiff")
-
-
-def check(result, name):
-    found = [c for c in result.checks if c.name == name]
-    assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
-    return found[0]
-
-
-def cases(exercise_id, seeds=range(1)):
-    exercise = EXERCISES[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks]
 
 
 def failures_in_process(exercise_id, source, seeds):

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import reference_source
+from conftest import cases, check, reference_source
 from grader.bank import calculus as bank
 from grader.catalog import reference_module
 from grader.grading import run_reference
@@ -27,18 +27,6 @@ MISTAKES = (*bank.NG_MISTAKES, *bank.NG_H_IGNORED, *bank.NG_WHOLE_ROWS, *bank.QG
             *bank.TAYLOR_MISTAKES, *bank.PD_MISTAKES, *bank.GD_MISTAKES)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
 REFERENCE = reference_source("calculus")
-
-
-def check(result, name):
-    found = [c for c in result.checks if c.name == name]
-    assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
-    return found[0]
-
-
-def cases(exercise_id, seeds=range(1)):
-    """(check, case) for every check of an exercise and seed, built as the grader builds them."""
-    exercise = EXERCISES[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks]
 
 
 def failures_in_process(exercise_id, source, seeds):

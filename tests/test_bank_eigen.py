@@ -15,7 +15,7 @@ import scipy.linalg
 import torch
 from scipy.spatial.transform import Rotation
 
-from conftest import reference_source
+from conftest import cases, check, reference_source
 from grader import report
 from grader.bank import eigen as bank
 from grader.catalog import reference_module
@@ -30,19 +30,6 @@ MISTAKES = (*bank.POWER_MISTAKES, *bank.SPECTRAL_MISTAKES, bank.SPECTRAL_NO_CHEC
             bank.ELLIPSE_UNBOUNDED)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
 ANY = "any diagnosis"
-
-
-def check(result, name):
-    found = [c for c in result.checks if c.name == name]
-    assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
-    return found[0]
-
-
-def cases(exercise_id, seeds=range(1), names=None):
-    """(check, case) for every check of an exercise (or those named) and seed."""
-    exercise = EXERCISES[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks
-            if names is None or c.name in names]
 
 
 def assert_graded(result, failing):

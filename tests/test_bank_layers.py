@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import cases, check
 from grader.bank import layers as bank
 from grader.catalog import catalog, reference_module
 from grader.compare import compare
@@ -19,18 +20,8 @@ MISTAKES = {m.name: m for m in (*bank.AFFINE_MISTAKES, *bank.RELU_MISTAKES,
 EXPLAIN = {name: m.explain for name, m in MISTAKES.items()}
 
 
-def cases(exercise_id, seeds=range(1)):
-    """(check, case) for every check of an exercise and seed, built as the grader builds them."""
-    exercise = catalog()[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks]
-
-
 def failed_checks(result):
     return {c.name for c in result.checks if c.status != "passed"}
-
-
-def check(result, name):
-    return next(c for c in result.checks if c.name == name)
 
 
 def rel_error(a, b):
@@ -504,8 +495,6 @@ def test_wrong_submission_loses_points_with_message_and_diagnosis(grade_one, nam
             assert c.message.startswith(catalog()[exercise].functions), c.message
             if named is None or c.name in named:
                 assert c.diagnosis == EXPLAIN[mistake], (c.name, c.diagnosis)
-
-
 
 
 @pytest.mark.parametrize("eps", bank.EPSILONS, ids=lambda e: f"{e:g}")

@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import reference_source
+from conftest import cases, check, reference_source
 from grader import report
 from grader.bank import linalg as bank
 from grader.catalog import reference_module
@@ -23,18 +23,6 @@ EXERCISES = {e.id: e for e in bank.EXERCISES}
 EPS = np.finfo(np.float64).eps
 EXPLAIN = {m.name: m.explain for m in (*bank.DOT_MISTAKES, bank.DOT_ZIP, *bank.PINV_MISTAKES,
                                         *bank.PCA_MISTAKES)}
-
-
-def check(result, name):
-    found = [c for c in result.checks if c.name == name]
-    assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
-    return found[0]
-
-
-def cases(exercise_id, seeds=range(1)):
-    """(check, case) for every check of an exercise and seed, built as the grader builds them."""
-    exercise = EXERCISES[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks]
 
 
 def rel_frobenius(a, b):

@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from conftest import cases, check
 from grader import stats
 from grader.bank import nn as bank
 from grader.catalog import ROOT, catalog, reference_module
@@ -34,18 +35,8 @@ def _benchmark():
 BENCH = _benchmark()
 
 
-def cases(exercise_id, seeds=range(1)):
-    """(check, case) for every check of an exercise and seed, built as the grader builds them."""
-    exercise = catalog()[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks]
-
-
 def failed_checks(result):
     return {c.name for c in result.checks if c.status != "passed"}
-
-
-def check(result, name):
-    return next(c for c in result.checks if c.name == name)
 
 
 # ============================================================================ statistics helpers

@@ -18,7 +18,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from conftest import reference_source
+from conftest import cases, check, reference_source
 from grader import stats
 from grader.bank import probability as bank
 from grader.bank.inputs import rotation
@@ -45,19 +45,6 @@ def _benchmark():
 
 
 BENCH = _benchmark()
-
-
-def cases(exercise_id, seeds=range(1), names=None):
-    """(check, case) for the checks of an exercise and seeds, built as the grader builds them."""
-    exercise = catalog()[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks
-            if names is None or c.name in names]
-
-
-def check(result, name):
-    found = [c for c in result.checks if c.name == name]
-    assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
-    return found[0]
 
 
 def failed_checks(result):

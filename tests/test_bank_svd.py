@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import reference_source
+from conftest import cases, check, reference_source
 from grader.bank import svd as bank
 from grader.catalog import reference_module
 from grader.grading import run_reference
@@ -26,17 +26,6 @@ EXPLAIN = {m.name: m.explain for m in MISTAKES}
 TFIDF_CHECKS = ("tfidf_small", "tfidf_larger", "term_in_every_document", "empty_document",
                 "unused_term")
 LSA_CHECKS = ("lsa_small", "lsa_larger", "lsa_empty_document", "lsa_k_at_least_rank")
-
-
-def check(result, name):
-    found = [c for c in result.checks if c.name == name]
-    assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
-    return found[0]
-
-
-def cases(seeds=range(1), names=None):
-    return [(c, c.build(EXERCISE.check_rng(c, seed))) for seed in seeds for c in EXERCISE.checks
-            if names is None or c.name in names]
 
 
 def assert_graded(result, failing):
@@ -70,7 +59,7 @@ def _tfidf_by_hand(counts):
 
 
 def _inputs(rng):
-    out = [c.calls[0].args[0] for _, c in cases(range(10))]
+    out = [c.calls[0].args[0] for _, c in cases(EXERCISE.id, range(10))]
     out += [rng.integers(0, 3, (n, m)) for n, m in ((1, 4), (3, 1), (7, 11), (30, 20))]
     out += [np.zeros((3, 4), dtype=np.int64), np.ones((4, 3), dtype=np.int64)]
     return out
@@ -99,7 +88,7 @@ def _lsa_by_torch(counts, k):
 
 
 def test_lsa_reference_matches_torch_on_every_bank_case():
-    for _, case in cases(range(20), names=LSA_CHECKS):
+    for _, case in cases(EXERCISE.id, range(20), names=LSA_CHECKS):
         counts, k = case.calls[0].args
         got = REF.lsa_similarity(counts, k)
         np.testing.assert_allclose(got, _lsa_by_torch(counts, k), rtol=0, atol=1e-12)
@@ -129,7 +118,7 @@ def test_mistake_names_are_unique_in_the_module():
 
 
 def test_tfidf_cases_have_exactly_their_edge_case():
-    for check_, case in cases(range(100), names=TFIDF_CHECKS):
+    for check_, case in cases(EXERCISE.id, range(100), names=TFIDF_CHECKS):
         counts = case.calls[0].args[0]
         assert counts.dtype == np.int64 and (counts >= 0).all()
         df = np.count_nonzero(counts, axis=0)
@@ -145,7 +134,7 @@ def test_lsa_cases_keep_a_singular_value_gap_and_long_document_vectors():
     """The rank-k similarities are unique only when sigma_k > sigma_(k+1); every non-empty
     document keeps a rank-k vector of at least 5% of the longest (200 seeds)."""
     smallest_gap = 1.0
-    for check_, case in cases(range(200), names=LSA_CHECKS):
+    for check_, case in cases(EXERCISE.id, range(200), names=LSA_CHECKS):
         counts, k = case.calls[0].args
         x = REF.tfidf(counts)
         s = np.linalg.svd(x, compute_uv=False)
@@ -240,7 +229,7 @@ def _judge_in_process(source, seeds):
     exec(textwrap.dedent(source), namespace)
     failures = []
     for seed in seeds:
-        for check_, case in cases((seed,)):
+        for check_, case in cases(EXERCISE.id, (seed,)):
             call = case.calls[0]
             value = namespace[call.func](*[np.copy(a) if isinstance(a, np.ndarray) else a
                                            for a in call.args])

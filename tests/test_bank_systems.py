@@ -16,7 +16,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from conftest import reference_source
+from conftest import cases, reference_source
 from grader import release
 from grader.bank import systems as bank
 from grader.catalog import reference_module, select
@@ -32,13 +32,6 @@ MISTAKES = (bank.SOLVE_INVERSE, bank.SOLVE_NO_PIVOTING, bank.SOLVE_B_NOT_PERMUTE
             bank.LSQ_NORMAL_EQUATIONS, bank.LSQ_TRUNCATED, bank.LSQ_BLOWUP, bank.LSQ_ABSOLUTE,
             bank.LSQ_NOT_MIN_NORM, bank.MN_GRAM, bank.MN_NOT_MIN_NORM)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
-
-
-def cases(exercise_id, seeds=range(1), names=None):
-    """(check, case) for every check of an exercise and seed, built as the grader builds them."""
-    exercise = EXERCISES[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks
-            if names is None or c.name in names]
 
 
 def assert_graded(result, score, failing, passing=None):

@@ -20,7 +20,7 @@ import pytest
 import scipy.stats
 import torch
 
-from conftest import reference_source
+from conftest import cases, check, reference_source
 from grader import devices, grading
 from grader.bank import tensors as bank
 from grader.catalog import ROOT, catalog, reference_module
@@ -46,18 +46,6 @@ def _benchmark():
 
 
 BENCH = _benchmark()
-
-
-def check(result, name):
-    found = [c for c in result.checks if c.name == name]
-    assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
-    return found[0]
-
-
-def cases(exercise_id, seeds=range(1)):
-    """(check, case) for every check of an exercise and seed, built as the grader builds them."""
-    exercise = EXERCISES[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks]
 
 
 def tensors_of(call):

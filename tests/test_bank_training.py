@@ -16,7 +16,7 @@ import torch
 
 from grader.bank import training as bank
 from grader.catalog import EXERCISES_DIR, ROOT, catalog, reference_module
-from conftest import reference_source
+from conftest import check, reference_source
 
 REF = reference_module("optim")
 STUB = (EXERCISES_DIR / "optim.py").read_text()
@@ -56,10 +56,6 @@ def points(exercise_id: str, names: set[str]) -> float:
 
 def failed(result) -> set[str]:
     return {c.name for c in result.checks if c.status != "passed"}
-
-
-def check(result, name):
-    return next(c for c in result.checks if c.name == name)
 
 
 def assert_full_marks(result):

@@ -17,7 +17,7 @@ import scipy.linalg
 import scipy.spatial.distance
 import torch
 
-from conftest import reference_source
+from conftest import cases, reference_source
 from grader import release, report
 from grader.bank import vectors as bank
 from grader.catalog import reference_module, select
@@ -26,19 +26,11 @@ from grader.judges import CallResult, Trial
 from grader.sandbox import wire
 
 REF = reference_module("vectors")
-EXERCISES = {e.id: e for e in bank.EXERCISES}
 EPS = np.finfo(np.float64).eps
 MISTAKES = (*bank.NORM_MISTAKES, *bank.SPECTRAL_MISTAKES, *bank.RANK_MISTAKES,
             *bank.COS_MISTAKES, bank.GS_CLASSICAL, bank.GS_NOT_NORMALIZED,
             bank.GS_KEEPS_DEPENDENT, bank.GS_ABSOLUTE_TOL, bank.GS_IGNORES_TOL)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
-
-
-def cases(exercise_id, seeds=range(1), names=None):
-    """(check, case) for every check of an exercise and seed, built as the grader builds them."""
-    exercise = EXERCISES[exercise_id]
-    return [(c, c.build(exercise.check_rng(c, seed))) for seed in seeds for c in exercise.checks
-            if names is None or c.name in names]
 
 
 def assert_graded(result, score, failing, passing=None):

@@ -36,6 +36,7 @@ import socket
 import sys
 import time
 import traceback
+import types
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,9 @@ class Runner:
         self.active_forbidden: set[str] = set(config.get("forbidden", []))
         self.codes: dict[str, Any] = {}  # compiled student modules, by file
         self.timed_call: dict | None = None
-        self.source_dirs = [os.path.realpath(p) for p in config.get("sys_path", [])]
+        # The submission's own files, as paths modules are loaded from (given or resolved).
+        self.source_prefixes = tuple({d + os.sep for p in config.get("sys_path", [])
+                                      for d in (p, os.path.realpath(p))})
         self.gpu_memory_bytes = int(config.get("limits", {}).get("gpu_memory_bytes", 2**32))
         self.gpu_limited = False
 
@@ -114,11 +117,9 @@ class Runner:
     def forget_student_modules(self) -> None:
         """Drop the submission's modules an earlier exercise imported (a helper module the
         exercise's file imports): each exercise imports them afresh, with new globals."""
-        dirs = tuple(d + os.sep for p in self.config.get("sys_path", [])
-                     for d in {p, os.path.realpath(p)})
         for key, module in list(sys.modules.items()):
             file = getattr(module, "__file__", None)
-            if isinstance(file, str) and file.startswith(dirs):
+            if isinstance(file, str) and file.startswith(self.source_prefixes):
                 del sys.modules[key]
 
     def do_state(self, header: dict, blobs: list[bytes]) -> None:
@@ -272,7 +273,7 @@ class Runner:
         try:
             for frame in traceback.extract_tb(exc.__traceback__):
                 real = os.path.realpath(frame.filename)
-                if any(real.startswith(d + os.sep) for d in self.source_dirs):
+                if real.startswith(self.source_prefixes):
                     frames.append([os.path.basename(frame.filename), frame.lineno, frame.name,
                                    (frame.line or "")[:200]])
         except Exception:  # noqa: BLE001 - a traceback we cannot read is left out
@@ -487,8 +488,6 @@ def wait_for_work(handover: socket.socket) -> None:
 def _warm_up() -> None:
     """One request's path, end to end, on a function of our own: decoding a case, calling,
     checking the inputs, encoding and sending the results, compiling and executing a module."""
-    import types
-
     ours, theirs = socket.socketpair()
     runner = Runner(ours, {})
     runner.module = types.ModuleType("_warm_up")
