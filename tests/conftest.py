@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import textwrap
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator
 
 import pytest
@@ -85,6 +87,20 @@ def check(result: ExerciseResult, name: str):
     found = [c for c in result.checks if c.name == name]
     assert found, f"no check {name!r} in {[c.name for c in result.checks]}"
     return found[0]
+
+
+def failed_checks(result: ExerciseResult) -> set[str]:
+    """The names of the checks that did not pass."""
+    return {c.name for c in result.checks if c.status != "passed"}
+
+
+def benchmark_module(name: str) -> ModuleType:
+    """A script of benchmarks/ as a module (the false-failure benchmarks' helpers)."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def reference_source(topic: str) -> str:

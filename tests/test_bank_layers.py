@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import cases, check
+from conftest import cases, check, failed_checks
 from grader.bank import layers as bank
 from grader.catalog import catalog, reference_module
 from grader.compare import compare
@@ -18,10 +18,6 @@ REF = reference_module("layers")
 MISTAKES = {m.name: m for m in (*bank.AFFINE_MISTAKES, *bank.RELU_MISTAKES,
                                  *bank.SOFTMAX_MISTAKES, *bank.CONV_MISTAKES)}
 EXPLAIN = {name: m.explain for name, m in MISTAKES.items()}
-
-
-def failed_checks(result):
-    return {c.name for c in result.checks if c.status != "passed"}
 
 
 def rel_error(a, b):

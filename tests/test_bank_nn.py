@@ -6,17 +6,16 @@ diagnosis)."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from conftest import cases, check
+from conftest import benchmark_module, cases, check, failed_checks
 from grader import stats
 from grader.bank import nn as bank
-from grader.catalog import ROOT, catalog, reference_module
+from grader.catalog import catalog, reference_module
 from grader.compare import compare
 
 REF = reference_module("nn")
@@ -24,19 +23,7 @@ MLP_EXPLAIN = {m.name: m.explain for m in bank.MLP_MISTAKES}
 DROP_EXPLAIN = bank.DROPOUT_MISTAKES
 
 
-def _benchmark():
-    path = ROOT / "benchmarks" / "dropout_false_failures.py"
-    spec = importlib.util.spec_from_file_location("dropout_false_failures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _benchmark()
-
-
-def failed_checks(result):
-    return {c.name for c in result.checks if c.status != "passed"}
+BENCH = benchmark_module("dropout_false_failures")
 
 
 # ============================================================================ statistics helpers

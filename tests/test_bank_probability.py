@@ -9,7 +9,6 @@ mistake gets its diagnosis).
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import textwrap
 import warnings
@@ -18,11 +17,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from conftest import cases, check, reference_source
+from conftest import benchmark_module, cases, check, failed_checks, reference_source
 from grader import stats
 from grader.bank import probability as bank
 from grader.bank.inputs import rotation
-from grader.catalog import ROOT, catalog, reference_module
+from grader.catalog import catalog, reference_module
 from grader.compare import compare
 from grader.grading import run_reference
 from grader.catalog import Verdict
@@ -36,19 +35,7 @@ EXPLAIN = {m.name: m.explain for m in MISTAKES}
 BINOMIAL = bank.BINOMIAL_MISTAKES
 
 
-def _benchmark():
-    path = ROOT / "benchmarks" / "probability_false_failures.py"
-    spec = importlib.util.spec_from_file_location("probability_false_failures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _benchmark()
-
-
-def failed_checks(result):
-    return {c.name for c in result.checks if c.status != "passed"}
+BENCH = benchmark_module("probability_false_failures")
 
 
 def _function(source, name):

@@ -8,7 +8,6 @@ GPU: a result built on the CPU is reported as on the wrong device."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 import scipy.stats
 import torch
 
-from conftest import cases, check, reference_source
+from conftest import benchmark_module, cases, check, reference_source
 from grader import devices, grading
 from grader.bank import tensors as bank
 from grader.catalog import ROOT, catalog, reference_module
@@ -37,15 +36,7 @@ SAMPLE = bank.SAMPLE_MISTAKES
 REFERENCE = reference_source("tensors")
 
 
-def _benchmark():
-    path = ROOT / "benchmarks" / "tensors_false_failures.py"
-    spec = importlib.util.spec_from_file_location("tensors_false_failures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _benchmark()
+BENCH = benchmark_module("tensors_false_failures")
 
 
 def tensors_of(call):

@@ -8,15 +8,14 @@ differs, each declared mistake gets its diagnosis, correct ones in several style
 from __future__ import annotations
 
 import ast
-import importlib.util
 
 import numpy as np
 import pytest
 import torch
 
 from grader.bank import training as bank
-from grader.catalog import EXERCISES_DIR, ROOT, catalog, reference_module
-from conftest import check, reference_source
+from grader.catalog import EXERCISES_DIR, catalog, reference_module
+from conftest import benchmark_module, check, reference_source
 
 REF = reference_module("optim")
 STUB = (EXERCISES_DIR / "optim.py").read_text()
@@ -35,15 +34,7 @@ def _edit(source: str, *pairs: tuple[str, str]) -> str:
     return source
 
 
-def _benchmark():
-    path = ROOT / "benchmarks" / "training_false_failures.py"
-    spec = importlib.util.spec_from_file_location("training_false_failures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _benchmark()
+BENCH = benchmark_module("training_false_failures")
 
 
 def max_score(exercise_id: str) -> float:
