@@ -57,6 +57,32 @@ def grade_one(grade_files):
     return run
 
 
+@pytest.fixture
+def use_solutions(monkeypatch, tmp_path: Path):
+    """``use_solutions({"topic.py": source, ...}) -> folder``: the grader takes its reference
+    modules from these files (for checks and timing) for the rest of the test; the caches of
+    references and expected results are emptied before and after."""
+    from grader import catalog as catalog_mod
+
+    def use(files: dict[str, str]) -> Path:
+        folder = tmp_path / "solutions"
+        folder.mkdir(exist_ok=True)
+        for name, source in files.items():
+            (folder / name).write_text(source)
+        monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", folder)
+        monkeypatch.setattr(grading, "SOLUTIONS_DIR", folder)
+        _clear_reference_caches()
+        return folder
+
+    yield use
+    _clear_reference_caches()
+
+
+def _clear_reference_caches() -> None:
+    grading._reference.cache_clear()
+    grading._prepared.cache_clear()
+
+
 @contextmanager
 def session_folders() -> Iterator[list[str]]:
     """The folders of the sandbox sessions started inside the block, in order."""

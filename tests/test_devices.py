@@ -40,23 +40,15 @@ AS_FLOAT32 = "def scale(x):\n    return (2 * x).float()\n"
 
 
 @pytest.fixture
-def grade_scale(write_submission, monkeypatch, tmp_path):
+def grade_scale(write_submission, use_solutions):
     """``grade_scale(source, device) -> ExerciseResult`` of the tdev.scale exercise."""
-    solutions = tmp_path / "solutions"
-    solutions.mkdir()
-    (solutions / "tdev.py").write_text(REFERENCE)
-    monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", solutions)
-    monkeypatch.setattr(grading, "SOLUTIONS_DIR", solutions)
-    grading._reference.cache_clear()
-    grading._prepared.cache_clear()
+    use_solutions({"tdev.py": REFERENCE})
 
     def run(source: str, device: str):
         folder = write_submission({"tdev.py": source})
         return grading.grade_exercise(SCALE, locate(folder), device=device, time_it=False)
 
-    yield run
-    grading._reference.cache_clear()
-    grading._prepared.cache_clear()
+    return run
 
 
 def test_cpu_and_auto_without_a_gpu_resolve_to_cpu(monkeypatch):

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 from conftest import reference_source
-from grader import catalog as catalog_mod
 from grader import grading
 from grader.catalog import Call, Case, Check, Exercise, catalog
 from grader.judges import matches
@@ -43,17 +42,13 @@ EXTRA_SOURCE = "import numpy as np\n\n\ndef twice(x):\n    return 2.0 * np.asarr
 
 
 @pytest.fixture
-def grade_dot(write_submission, monkeypatch, tmp_path):
+def grade_dot(write_submission, use_solutions):
     """``grade_dot(linalg_source, limits=..., exercise=DOT) -> (ExerciseResult, folder)``.
 
     The submission holds linalg.py and extra.py; both exercises are graded in one run, and
     extra.twice must pass whatever linalg.py did.
     """
-    solutions = tmp_path / "solutions"
-    solutions.mkdir()
-    (solutions / "linalg.py").write_text(REFERENCE)
-    (solutions / "extra.py").write_text(EXTRA_SOURCE)
-    monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", solutions)
+    use_solutions({"linalg.py": REFERENCE, "extra.py": EXTRA_SOURCE})
 
     def run(source: str, *, limits: Limits | None = None, exercise: Exercise = DOT
             ) -> tuple[ExerciseResult, Path]:
@@ -545,14 +540,8 @@ APPLY = Exercise(id="extra.apply", title="Apply", functions=("apply",),
 
 
 def test_functions_from_the_bank_run_with_the_students_names_in_scope(write_submission,
-                                                                      monkeypatch, tmp_path):
-    solutions = tmp_path / "solutions"
-    solutions.mkdir()
-    reference = EXTRA_SOURCE + "\n\ndef apply(f, x):\n    return f(x)\n"
-    (solutions / "extra.py").write_text(reference)
-    monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", solutions)
-    grading._reference.cache_clear()
-    grading._prepared.cache_clear()
+                                                                      use_solutions):
+    use_solutions({"extra.py": EXTRA_SOURCE + "\n\ndef apply(f, x):\n    return f(x)\n"})
     # The student's twice is wrong: the bank's function sees the student's twice, the
     # reference's sees the reference's, so the first check fails and the second passes.
     student = ("def twice(x):\n    return 3 * x\n\n"

@@ -14,7 +14,6 @@ import re
 import numpy as np
 import pytest
 
-from grader import catalog as catalog_mod
 from grader import grading
 from grader.catalog import Call, Case, Check, Exercise
 from grader.judges import matches
@@ -49,12 +48,9 @@ PRINT_PID = "import os as _os\n\n\ndef _pid(name):\n    print(name, _os.getpid()
 
 
 @pytest.fixture
-def grade_mix(write_submission, monkeypatch, tmp_path):
+def grade_mix(write_submission, use_solutions):
     """``grade_mix(source, exercises) -> {id: ExerciseResult}``, the reference being REFERENCE."""
-    solutions = tmp_path / "solutions"
-    solutions.mkdir()
-    (solutions / "mix.py").write_text(REFERENCE)
-    monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", solutions)
+    use_solutions({"mix.py": REFERENCE})
 
     def run(source: str, exercises: list[Exercise] = (FIRST, SECOND, THIRD), *,
             others: dict[str, str] | None = None) -> dict:

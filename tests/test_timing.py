@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader import catalog as catalog_mod
 from grader import grading, report, timing
 from grader.catalog import Call, Case, Check, Exercise, Scaling, Timing, speed_check
 from grader.judges import matches
@@ -39,22 +38,14 @@ def _exercise(*extra_checks: Check, scaling: bool = True) -> Exercise:
 
 
 @pytest.fixture
-def grade_total(write_submission, monkeypatch, tmp_path):
-    solutions = tmp_path / "solutions"
-    solutions.mkdir()
-    (solutions / "tscale.py").write_text(REFERENCE)
-    monkeypatch.setattr(catalog_mod, "SOLUTIONS_DIR", solutions)
-    monkeypatch.setattr(grading, "SOLUTIONS_DIR", solutions)
-    grading._reference.cache_clear()
-    grading._prepared.cache_clear()
+def grade_total(write_submission, use_solutions):
+    use_solutions({"tscale.py": REFERENCE})
 
     def run(source: str, exercise: Exercise, *, time_it: bool = True):
         folder = write_submission({"tscale.py": source})
         return grading.grade(submission=folder, exercises=[exercise], time_it=time_it)
 
-    yield run
-    grading._reference.cache_clear()
-    grading._prepared.cache_clear()
+    return run
 
 
 def test_exponent_is_the_log_log_slope():
