@@ -50,6 +50,9 @@ SIBLING = next((i for i in catalog() if i.startswith("linalg.") and i != TARGET)
 OTHER = next((e.id for e in catalog().values() if e.topic != "linalg" and e.framework == "numpy"
               and (SOLUTIONS_DIR / f"{e.topic}.py").is_file()), None)
 IDS = tuple(i for i in (TARGET, SIBLING, OTHER) if i is not None)
+#: The grader runs as root (workers then run as a user of their own), or as a user (one user
+#: in a user namespace): some attacks are refused in the first case, and harmless in the second.
+AS_ROOT = os.geteuid() == 0
 GRACE_S = 5.0  # how long the sandbox's processes and folder may take to disappear after grading
 MAX = 4.0  # linalg.dot's points
 
@@ -341,30 +344,36 @@ TABLE: dict[str, tuple[Expect, Limits | None, tuple]] = {
         r"blocked reading the bank: FileNotFoundError", r"modules in memory: none",
         r"grader objects in memory: none")), None, (needs_namespaces,)),
     "write_outside": (Expect("passed", MAX, r"all 5 checks passed", output=(
-        # Under /tmp (a clone there) the write lands in the sandbox's own /tmp and vanishes.
-        r"(blocked \S+/solutions/atk\w+: PermissionError|wrote /tmp/\S+/solutions/atk\w+)",
-        r"blocked /etc/atk\w+: OSError")),
+        # The sandbox's root is read-only. Under /tmp (a clone there) the write lands in the
+        # sandbox's own /tmp and vanishes.
+        r"(blocked \S+/solutions/atk\w+: OSError|wrote /tmp/\S+/solutions/atk\w+)",
+        r"blocked /atk\w+: OSError", r"blocked /etc/atk\w+: OSError")),
         None, (needs_namespaces,)),
     "proc_snooping": (Expect("passed", MAX, r"all 5 checks passed", output=(
         # init, this runner (and init's spare runner): nothing of the grader's machine
         r"visible pids: \[1(, [2-9])*\]; me [2-9], parent 1", r"grader visible: False",
         r"parent mem: blocked PermissionError")), None, (needs_namespaces,)),
+    # As root, the session's init runs as another user than the student's code: signals to
+    # it are refused. Otherwise (one user in the user namespace) they are sent, and the kernel
+    # drops them (SIGKILL, SIGSTOP: init of a PID namespace) or init ignores them.
     "kill_parent": (Expect("passed", MAX, r"all 5 checks passed", output=(
-        r"blocked SIGKILL to parent", r"blocked SIGKILL to the grader's pid")),
+        r"blocked SIGKILL to parent" if AS_ROOT else r"sent SIGKILL to parent",
+        r"blocked SIGKILL to the grader's pid")),
         None, (needs_namespaces,)),
     # Every process it sees refuses SIGSTOP (init, and the next runner forked ahead, run as
-    # another user). kill(-1) then returns success where it sees any process, having signalled
-    # none (Linux counts the ones that refuse): full marks show that nothing died.
+    # another user) or drops it (init, as one user). kill(-1) then returns success where it
+    # sees any process, having signalled none (Linux counts the ones that refuse): full marks
+    # show that nothing died.
     # Nothing else of its own user runs in the session while student code does (no spare
     # runner is forked next to it): kill(-1) finds no process it may signal.
     "kill_everything": (Expect("passed", MAX, r"all 5 checks passed",
-                               output=(r"\A(could not stop \d+: PermissionError\n)+"
-                                       r"blocked SIGKILL to -1: ProcessLookupError\n\Z",)), None,
+                               output=((r"\A(could not stop \d+: PermissionError\n)+" if AS_ROOT
+                                        else r"\Astopped 1\n")
+                                       + r"blocked SIGKILL to -1: ProcessLookupError\n\Z",)), None,
                         (needs_namespaces,)),
-    # The session's init runs as another user than the student's code: the signal is refused.
     "interrupt_supervisor": (Expect("partial", 3.0, r"check 'small': dot raised PermissionError:"
-                                    r" \[Errno 1\] Operation not permitted .*"), None,
-                             (needs_namespaces,)),
+                                    r" \[Errno 1\] Operation not permitted .*") if AS_ROOT
+                             else PASSED, None, (needs_namespaces,)),
     "ptrace_ctypes": (Expect("passed", MAX, r"all 5 checks passed", output=(
         r"ptrace ATTACH 1: Operation not permitted", r"ptrace SEIZE 1: Operation not permitted",
         r"process_vm_readv: Operation not permitted")), None, (needs_namespaces,)),

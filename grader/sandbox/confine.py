@@ -1,20 +1,18 @@
 """Confinement of a worker with Linux namespaces: what student code can see, reach and outlive.
 
-The supervisor (forked from the zygote, one per worker) calls :func:`enter` before it forks the
-runner. Depending on what the machine allows, it
+The zygote starts a session's init with :func:`clone_session`: one process, born in new PID,
+network, mount, IPC and UTS namespaces (as root directly; otherwise inside a new user namespace)
+where the machine allows them. Init is PID 1 of its PID namespace: when it ends, the kernel kills
+every process left in it, ``setsid`` daemons and fork loops included. The network namespace has
+only a loopback interface, down. Init then calls :func:`enter`, which
 
-- moves into new PID, network, mount, IPC and UTS namespaces (as root directly; otherwise inside
-  a new user namespace). The runner is then PID 1 of its own PID namespace: when it ends, the
-  kernel kills every process it left behind, ``setsid`` daemons and fork loops included. The
-  network namespace has only a loopback interface, down.
 - builds a new root file system: read-only binds of the system (``/usr``, ``/lib*``, ``/bin``,
   ``/etc``) and of Python's own prefix and site-packages, a minimal ``/dev``, and the worker's
   scratch folder at its own path: a tmpfs with a size limit, holding the student's files
   read-only in ``src/``. The project tree (``solutions/``, the
   bank of hidden checks), other submissions, the gradebook and reports are simply not there;
   ``/tmp`` is a fresh tmpfs that vanishes with the namespace.
-- in the session's init (:func:`init_namespace`): mounts a ``/proc`` that shows only the
-  namespace's processes;
+- mounts a ``/proc`` that shows only the namespace's processes;
 - in each runner (:func:`drop_privileges`): drops privileges before student code runs: to a
   user of the session's own when the grader runs as root, or drops every capability of the user
   namespace otherwise, with ``no_new_privs`` set.
@@ -27,7 +25,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
+import signal
 import site
 import sys
 from dataclasses import dataclass
@@ -57,6 +57,12 @@ NOBODY = 65534
 SESSION_UIDS = (2**20, 2**30)
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# clone(2) without a new stack returns twice, like fork: it must be called holding the GIL (a
+# PyDLL call), as os.fork calls fork().
+_syscall = ctypes.PyDLL(None, use_errno=True).syscall
+_syscall.restype = ctypes.c_long
+_syscall.argtypes = [ctypes.c_long] * 6
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220, "riscv64": 220}
 
 
 class ConfineError(OSError):
@@ -128,14 +134,13 @@ class Protections:
 
 def _userns_works() -> tuple[bool, str]:
     """Try the namespaces in a throwaway child (the answer is cached by the caller)."""
+    if os.uname().machine not in _SYS_CLONE:
+        return False, f"namespaces are not supported on {os.uname().machine} yet"
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
-            flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-            if os.geteuid() != 0:
-                flags |= CLONE_NEWUSER
-            _unshare(flags)
+            _unshare(namespace_flags())
         except OSError:
             code = 1
         os._exit(code)
@@ -144,6 +149,38 @@ def _userns_works() -> tuple[bool, str]:
         return True, ""
     return False, ("this kernel does not allow unprivileged user namespaces "
                    "(kernel.unprivileged_userns_clone or a security policy)")
+
+
+_outer_user: tuple[int, int] | None = None  # (uid, gid) a new user namespace maps
+
+
+def namespace_flags() -> int:
+    """The namespaces a session's init is born in (a user namespace unless the grader is root)."""
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    return flags if os.geteuid() == 0 else flags | CLONE_NEWUSER
+
+
+def clone_session() -> int:
+    """Fork a session's init, in new namespaces where the machine allows them (see
+    :func:`probe`): 0 in the child, its pid in the parent, like ``os.fork``.
+
+    One ``clone(2)`` does what ``unshare`` and then a fork would do with two processes, and it
+    skips the fork handlers (glibc's and Python's: a few hundred page copies in every child):
+    only for a parent that has a single thread (the zygote; checked), whose child forks its own
+    children with ``os.fork``. The child maps its user namespace to the parent's user in
+    :func:`enter`."""
+    global _outer_user
+    if os.uname().machine not in _SYS_CLONE:
+        return os.fork()
+    if len(os.listdir("/proc/self/task")) != 1:
+        raise ConfineError(errno.EDEADLK, "clone: the zygote has more than one thread")
+    flags = namespace_flags() if probe().namespaces else 0
+    _outer_user = (os.getuid(), os.getgid()) if flags & CLONE_NEWUSER else None
+    pid = _syscall(_SYS_CLONE[os.uname().machine], flags | signal.SIGCHLD, 0, 0, 0, 0)
+    if pid < 0:
+        err = ctypes.get_errno()
+        raise ConfineError(err, f"clone: {os.strerror(err)}")
+    return pid
 
 
 _probed: Protections | None = None
@@ -218,7 +255,11 @@ def _build_root(root: str, scratch: str, scratch_bytes: int, extra_readonly: lis
             _bind(f"/dev/{gpu}", root, writable=True)
     os.makedirs(root + "/dev/shm", exist_ok=True)
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m")
+    # A /proc that shows only the namespace's processes (init, the caller, is in the new PID
+    # namespace), mounted while the machine's /proc is still in view: in a user namespace the
+    # kernel allows a new proc only where a full one is visible already.
     os.makedirs(root + "/proc", exist_ok=True)
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # /tmp is a small tmpfs that vanishes with the namespace; the scratch folder (often under
     # /tmp itself) is bound after it, at its own path, so the grader finds the output there.
     os.makedirs(root + "/tmp", exist_ok=True)
@@ -243,27 +284,28 @@ def _build_root(root: str, scratch: str, scratch_bytes: int, extra_readonly: lis
     os.chdir("/")
     _check(_libc.umount2(b"/.old-root", MNT_DETACH), "umount old root")
     os.rmdir("/.old-root")
+    # Nothing is written outside the scratch folder, /tmp and /dev/shm (tmpfs of the sandbox's
+    # own): the root itself is read-only (it would belong to the student's user when the
+    # grader is not root).
+    _mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def enter(scratch: str, root: str, *, scratch_bytes: int = 256 * 2**20,
           extra_readonly: list[str] = ()) -> bool:
-    """In the supervisor, before forking the runner: the new namespaces and root.
+    """In a session's init, just born in new namespaces (:func:`clone_session`), before it forks
+    any runner: the new root, and a ``/proc`` that shows only the namespace's processes.
 
     ``root`` is an empty folder (outside ``scratch``) to build the new root in.
 
-    Returns True when confined (the runner will be PID 1 of a new PID namespace).
+    Returns True when confined (init is PID 1 of a new PID namespace).
     """
     if not probe().namespaces:
         return False
-    uid, gid = os.getuid(), os.getgid()
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-    if uid != 0:
-        _unshare(flags | CLONE_NEWUSER)
+    if _outer_user is not None:
+        uid, gid = _outer_user
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
-    else:
-        _unshare(flags)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _build_root(root, scratch, scratch_bytes, list(extra_readonly))
     return True
@@ -276,12 +318,6 @@ class _CapHeader(ctypes.Structure):
 class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
                 ("inheritable", ctypes.c_uint32)]
-
-
-def init_namespace(confined: bool) -> None:
-    """In the session's init (PID 1 of the namespace): a /proc that shows only the namespace."""
-    if confined:
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
 def drop_privileges(uid: int | None) -> None:

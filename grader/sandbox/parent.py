@@ -264,6 +264,10 @@ class Session:
                 "scratch": self.scratch, "root": os.path.join(self.base, "root"),
                 "scratch_bytes": scratch_bytes}},
                 [theirs.fileno()])
+        except BaseException:
+            ours.close()
+            shutil.rmtree(self.base, ignore_errors=True)
+            raise
         finally:
             theirs.close()
         self._sock = ours

@@ -4,10 +4,10 @@ The grader starts this module once (``python -m grader.sandbox.zygote FD``); it 
 (and torch, when asked) and answers requests on a SOCK_SEQPACKET socket:
 
 - ``preload {modules}``: import them, so later workers start with them loaded;
-- ``session {config}`` with one file descriptor (the session's socket): fork a *session*, the
-  sandbox of one submission. The session process confines itself
-  (:mod:`grader.sandbox.confine`: namespaces and a private root where the machine allows) and
-  forks the session's *init*, PID 1 of the new PID namespace, which drops privileges and serves
+- ``session {config}`` with one file descriptor (the session's socket): start a *session*, the
+  sandbox of one submission: its *init*, one process cloned straight into new namespaces where
+  the machine allows them (:func:`grader.sandbox.confine.clone_session`), PID 1 of its PID
+  namespace. Init builds the private root (:func:`grader.sandbox.confine.enter`) and serves
   ``spawn`` requests inside the sandbox.
 - ``spawn {config}`` (to a session's init) with three file descriptors, the worker's data and
   control channels and the file its output goes to: fork a *runner* (the process that imports
@@ -39,7 +39,6 @@ _MAX_REQUEST = 1 << 16
 _ENV_KEEP = {"LANG", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
              "PYTHONDONTWRITEBYTECODE", "PYTHONSAFEPATH", "CUDA_VISIBLE_DEVICES",
              "GRADER_NO_NAMESPACES"}
-
 
 def _status(status: int) -> dict:
     if os.WIFSIGNALED(status):
@@ -227,7 +226,8 @@ class Init:
 
 
 def session(sock: socket.socket, config: dict) -> None:
-    """Body of a session process (one per submission); never returns."""
+    """Body of a session's init, just cloned by the zygote (one per submission); never
+    returns."""
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -241,21 +241,9 @@ def session(sock: socket.socket, config: dict) -> None:
             sock.send(json.dumps({"error": f"the sandbox could not confine the worker: "
                                            f"{exc}"}).encode())
             return
-        pid = os.fork()
-        if pid == 0:
-            try:
-                confine.init_namespace(confined)
-            except OSError as exc:
-                sock.send(json.dumps({"error": f"the sandbox could not mount /proc: "
-                                               f"{exc}"}).encode())
-                os._exit(1)
-            sock.send(json.dumps({"ready": True, "confined": confined}).encode())
-            Init(sock).serve()
-            os._exit(0)
-        sock.close()
-        os.waitpid(pid, 0)
+        sock.send(json.dumps({"ready": True, "confined": confined}).encode())
+        Init(sock).serve()
     finally:
-        os.killpg(os.getpgid(0), signal.SIGKILL)
         os._exit(0)
 
 
@@ -280,7 +268,13 @@ def serve(sock: socket.socket) -> None:
             sock.send(json.dumps({"ok": True, "missing": missing}).encode())
             continue
         (session_fd,) = fds
-        pid = os.fork()
+        try:
+            pid = confine.clone_session()
+        except OSError as exc:
+            os.close(session_fd)
+            sock.send(json.dumps({"error": f"the sandbox could not start a session: {exc}"}
+                                 ).encode())
+            continue
         if pid == 0:
             sock.close()
             session(socket.socket(fileno=session_fd), request["config"])
