@@ -463,6 +463,10 @@ def test_environment_secret_is_not_visible(attack, monkeypatch):
         attack("environ_secret", Expect("passed", MAX, r"all 5 checks passed",
                                         output=(r"environment variables seen: \d+",)),
                subs={"SECRET_VAR": secret_var})
+        # Not even the zygote starts with it: a worker could read the environment its process
+        # started with in /proc/self/environ.
+        with open(f"/proc/{parent._zygote._proc.pid}/environ", "rb") as fh:
+            assert secret_var.encode() not in fh.read()
     finally:
         if parent._zygote is not None:
             parent._zygote.close()

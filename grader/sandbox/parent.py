@@ -29,6 +29,7 @@ from typing import Any
 
 from grader.errors import SandboxError
 from grader.sandbox import confine, wire
+from grader.sandbox import zygote as zygote_module
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _OUTPUT_KEEP = 64 * 1024
@@ -75,7 +76,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._preloaded: set[str] = {"numpy"}
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = dict(os.environ)
+        env = zygote_module.start_environment(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT,
                                                           env.get("PYTHONPATH")]))
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

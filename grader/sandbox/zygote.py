@@ -39,6 +39,19 @@ _MAX_REQUEST = 1 << 16
 _ENV_KEEP = {"LANG", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
              "PYTHONDONTWRITEBYTECODE", "PYTHONSAFEPATH", "CUDA_VISIBLE_DEVICES",
              "GRADER_NO_NAMESPACES"}
+# What the zygote starts with besides: what Python, numpy and torch (CUDA included) may need
+# to start. Nothing else of the grader's environment (a CI token, say) ever reaches it: the
+# environment a process started with stays readable in /proc/self/environ, in every worker.
+_ENV_START = {"PATH", "HOME", "TMPDIR", "VIRTUAL_ENV", "LD_LIBRARY_PATH"}
+_ENV_START_PREFIXES = ("PYTHON", "LC_", "CUDA_", "NVIDIA_", "PYTORCH_", "TORCH_", "OMP_", "KMP_",
+                       "MKL_", "OPENBLAS_")
+
+
+def start_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The part of ``environ`` the zygote is started with."""
+    return {k: v for k, v in environ.items()
+            if k in _ENV_KEEP or k in _ENV_START or k.startswith(_ENV_START_PREFIXES)}
+
 
 def _status(status: int) -> dict:
     if os.WIFSIGNALED(status):
