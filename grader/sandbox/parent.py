@@ -9,6 +9,7 @@ channel. Every request has a time limit. When the runner dies, :meth:`Worker.req
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import queue
@@ -85,8 +86,9 @@ class Zygote:
         # `python -m` puts the working folder first on sys.path: an empty folder of its own,
         # never /tmp or the grader's folder, where a student's numpy.py could be found.
         env["PYTHONSAFEPATH"] = "1"
-        remove_stale_folders()
-        self._cwd = tempfile.mkdtemp(prefix=f"{_folder_prefix()}zygote-")
+        for folder in {folders_root(), tempfile.gettempdir()}:
+            remove_stale_folders(folder)
+        self._cwd = tempfile.mkdtemp(prefix=f"{_folder_prefix()}zygote-", dir=folders_root())
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "grader.sandbox.zygote", str(theirs.fileno())],
             pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, cwd=self._cwd)
@@ -242,7 +244,7 @@ class Session:
                  scratch_bytes: int = 256 * 2**20) -> None:
         self.zygote = zyg
         self.scratch_bytes = scratch_bytes
-        self.base = tempfile.mkdtemp(prefix=_folder_prefix())
+        self.base = tempfile.mkdtemp(prefix=_folder_prefix(), dir=folders_root())
         self.scratch = os.path.join(self.base, "work")
         self.source_dir = Path(self.scratch) / "src"
         os.makedirs(self.source_dir)
@@ -352,6 +354,30 @@ _FOLDER = re.compile(r"grader-(\d+)-[\w-]+")
 def _folder_prefix() -> str:
     """Sandbox folders are named after the grader process that made them."""
     return f"grader-{os.getpid()}-"
+
+
+_SHM = "/dev/shm"
+_SHM_ROOM = 256 * 2**20
+
+
+@functools.cache
+def folders_root() -> str:
+    """Where sandbox folders go: ``/dev/shm`` when it is a memory file system with room and
+    ``TMPDIR`` does not say otherwise (making and removing a session's folders there costs a
+    fifth of what it costs on a disk: 0.2 ms against 1 ms here), else the temporary folder.
+    Their contents are small: the student's files, and what each worker printed (at most the
+    output limit)."""
+    if os.environ.get("TMPDIR") or not os.access(_SHM, os.W_OK | os.X_OK):
+        return tempfile.gettempdir()
+    try:
+        with open("/proc/mounts") as fh:
+            memory = any(line.split()[1:3] == [_SHM, "tmpfs"] for line in fh)
+        room = os.statvfs(_SHM)
+    except (OSError, IndexError):
+        return tempfile.gettempdir()
+    if not memory or room.f_bavail * room.f_frsize < _SHM_ROOM:
+        return tempfile.gettempdir()
+    return _SHM
 
 
 def remove_stale_folders(tmp: str | None = None) -> list[str]:

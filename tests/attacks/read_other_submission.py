@@ -1,6 +1,6 @@
 """See and reach: reads another student's files: the original folder of a submission in the
-same class, and the copy a concurrently open sandbox session made of it; lists /tmp for other
-sandboxes (grader-*). Prints what it finds; dot answers correctly. Expected: full marks, nothing found."""
+same class, and the copy a concurrently open sandbox session made of it; lists /tmp and the
+folder of its own sandbox for other sandboxes (grader-*). Prints what it finds; dot answers correctly. Expected: full marks, nothing found."""
 import os
 
 import numpy as np
@@ -18,10 +18,11 @@ def dot(u, v):
                     print(f"LEAK {path}: {fh.read()[:80]!r}")
             except OSError as exc:
                 print(f"blocked {path}: {type(exc).__name__}")
-        own = os.path.basename(os.path.dirname(os.getcwd()))
-        # Sandbox folders are /tmp/grader-*; what else is there (a virtual environment under
-        # /tmp, shown read-only) is not another student's.
-        others = [name for name in os.listdir("/tmp") if name != own
-                  and name.startswith("grader")]
-        print(f"other sandboxes in /tmp: {others if others else 'none'}")
+        own = os.path.dirname(os.getcwd())
+        # Sandbox folders are grader-* next to its own (in /dev/shm or /tmp); what else is there
+        # (a virtual environment under /tmp, shown read-only) is not another student's.
+        for folder in sorted({"/tmp", os.path.dirname(own)}):
+            others = [name for name in os.listdir(folder)
+                      if name != os.path.basename(own) and name.startswith("grader")]
+            print(f"other sandboxes in {folder}: {others if others else 'none'}")
     return float(np.dot(u, v))
