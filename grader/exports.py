@@ -200,8 +200,24 @@ def write_gradescope_for(result: GradeResult | None, error: str | None, path: st
 
 # ----------------------------------------------------------------------------- files
 
+def readable_json(data: dict) -> str:
+    """``data`` as JSON with one field per line, and one item per line in a list field (a
+    Gradescope test): as readable as ``indent=2`` for a results file, and written by json's C
+    encoder, which ``indent`` turns off (its pure-Python one took 5 ms per six-exercise
+    results.json, a tenth of what grading the submission costs the grader)."""
+    fields = []
+    for key, value in data.items():
+        name = json.dumps(key)
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(v, allow_nan=False) for v in value)
+            fields.append(f"  {name}: [\n{items}\n  ]")
+        else:
+            fields.append(f"  {name}: {json.dumps(value, allow_nan=False)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
 def _write_json(path: Path, data: dict) -> Path:
-    return _write_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    return _write_atomic(path, readable_json(data))
 
 
 def _write_atomic(path: Path, text: str) -> Path:

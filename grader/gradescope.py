@@ -10,7 +10,6 @@ and writes ``/autograder/results/results.json`` (:func:`grader.exports.gradescop
 
 from __future__ import annotations
 
-import json
 import time
 import zipfile
 from pathlib import Path
@@ -91,5 +90,5 @@ def run(*, submission: str | Path, results: str | Path, exercises: list[Exercise
     data["execution_time"] = round(time.monotonic() - start, 3)
     path = Path(results)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
+    path.write_text(exports.readable_json(data), encoding="utf-8")
     return data

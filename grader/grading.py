@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import functools
 import importlib.util
+import os
 import threading
 import warnings
 from pathlib import Path
@@ -269,11 +270,16 @@ def judge_check(check: Check, trial: Trial) -> CheckResult:
 
 def _display(path: Path) -> str:
     """A path as the user would type it: relative to the current folder when inside it."""
-    path = Path(path)
+    return _display_from(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_from(path: str, cwd: str) -> str:
+    # Cached: resolving stats every folder of both paths, for each message that names a file.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
-        return str(path)
+        return path
 
 
 def _student_config(exercise: Exercise, device: str) -> dict:

@@ -203,3 +203,18 @@ def test_an_error_submission_gets_zero_and_the_reason(tmp_path):
     graded = exports.write_gradescope_for(sample(), None, tmp_path / "g.json")
     assert json.loads(graded.read_text(encoding="utf-8"))["tests"] == \
         exports.gradescope_results(sample())["tests"]
+
+
+def test_results_json_has_a_field_per_line_and_a_test_per_line(tmp_path):
+    path = exports.write_gradescope(sample(), tmp_path / "results.json", execution_time=2.3456)
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == GOLDEN_GRADESCOPE
+    lines = text.splitlines()
+    assert lines[:4] == ['{', '  "score": 1.0,', '  "execution_time": 2.346,',
+                         '  "output": ' + json.dumps(GOLDEN_GRADESCOPE["output"]) + ',']
+    assert lines[4] == '  "tests": ['
+    assert [json.loads(line.strip().rstrip(",")) for line in lines[5:-2]] == \
+        GOLDEN_GRADESCOPE["tests"]
+    assert lines[-2:] == ["  ]", "}"]
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        exports.readable_json({"score": math.inf, "tests": []})
