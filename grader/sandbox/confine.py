@@ -235,7 +235,13 @@ def _python_paths() -> list[str]:
     if user:
         paths.add(user)
     paths.update(p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p)
-    return sorted(p for p in paths if p and os.path.isdir(p))
+    # A folder inside another one of the list comes with it (binds are recursive): two mounts
+    # fewer to make, and to tear down, per folder.
+    outermost: list[str] = []
+    for path in sorted(os.path.normpath(p) for p in paths if p and os.path.isdir(p)):
+        if not any(path.startswith(kept.rstrip("/") + "/") for kept in outermost):
+            outermost.append(path)
+    return outermost
 
 
 def _build_root(root: str, scratch: str, scratch_bytes: int, extra_readonly: list[str]
