@@ -281,11 +281,14 @@ def decode(obj: Any, blobs: list[bytes], *, make_tensor: Any = None,
                         f"{str(exc)[:200]})") from None
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON's scalars: decoded as they are
+
+
 def _decode(obj: Any, blobs: list[bytes], makers: tuple, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise WireError("the value is nested too deeply")
     if isinstance(obj, list):
-        return [_decode(v, blobs, makers, depth + 1) for v in obj]
+        return _items(obj, blobs, makers, depth + 1)
     if not isinstance(obj, dict):
         return obj
     if len(obj) == 0:
@@ -293,10 +296,11 @@ def _decode(obj: Any, blobs: list[bytes], makers: tuple, depth: int) -> Any:
     tag = next(iter(obj))
     sub = obj[tag]
     if tag == "$t":
-        return tuple(_decode(v, blobs, makers, depth + 1) for v in sub)
+        return tuple(_items(sub, blobs, makers, depth + 1))
     if tag == "$d":
-        return {_hashable(_decode(k, blobs, makers, depth + 1)):
-                _decode(v, blobs, makers, depth + 1) for k, v in sub}
+        keys = _items([k for k, _ in sub], blobs, makers, depth + 1)
+        values = _items([v for _, v in sub], blobs, makers, depth + 1)
+        return {_hashable(k): v for k, v in zip(keys, values)}
     if tag == "$c":
         return complex(float(sub[0]), float(sub[1]))
     if tag == "$a":
@@ -319,6 +323,14 @@ def _decode(obj: Any, blobs: list[bytes], makers: tuple, depth: int) -> Any:
             raise WireError("a function in the message (only the grader sends functions)")
         return makers[1](Fn(str(sub)))
     raise WireError(f"unknown tag {tag!r} in the message")
+
+
+def _items(values: list, blobs: list[bytes], makers: tuple, depth: int) -> list:
+    """``values`` decoded at ``depth``: scalars as they are (most of a message), without a
+    call each."""
+    if depth > MAX_DEPTH and values:
+        raise WireError("the value is nested too deeply")
+    return [v if type(v) in _PLAIN else _decode(v, blobs, makers, depth) for v in values]
 
 
 def _blob(blobs: list[bytes], index: Any) -> bytes:
