@@ -17,7 +17,7 @@ import threading
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
@@ -131,26 +131,56 @@ def _frozen_expected(exercise: Exercise, case: Case) -> list[CallResult]:
 PIPELINE_BYTES = 16 * 2**20
 
 
-def run_student_cases(worker: Worker, cases: list[Case], device: str = "cpu"
-                      ) -> Iterator[list[CallResult]]:
+def run_student_cases(worker: Worker, cases: list[Case], device: str = "cpu") -> CaseReplies:
     """The student's results for each of ``cases``, in order, their tensors on ``device``.
 
     The cases go in one request and the worker replies case by case, so a case that crashes or
-    hangs it is still known as that case, and a check costs no round trip of its own. The worker
-    stops after a case that ends the program (SystemExit...), as grading does. A reply that is
-    not what an honest worker sends (the student's code can write to its socket) ends the worker
-    as a protocol failure."""
-    obj, blobs = _encoded_cases(cases, device)
-    requests = [cases]
-    if sum(len(b) for b in blobs) > PIPELINE_BYTES:
-        requests = [[case] for case in cases]
-    for group in requests:
-        if group is not cases:
-            obj, blobs = wire.encode([_case_wire(group[0], device)])
-        worker.send({"op": "run_cases", "cases": obj}, blobs)
-        for case in group:
-            header, out_blobs = worker.receive()
-            yield _case_results(worker, case, header, out_blobs)
+    hangs it is still known as that case, and a check costs no round trip of its own. The
+    request is sent now, so that it waits in the worker behind the exercise's ``import`` (the
+    caller reads the import's reply first, then the cases'). The worker stops after a case
+    that ends the program (SystemExit...), as grading does. A reply that is not what an honest
+    worker sends (the student's code can write to its socket) ends the worker as a protocol
+    failure."""
+    return CaseReplies(worker, cases, device)
+
+
+class CaseReplies:
+    """The replies of :func:`run_student_cases`, one list of call results per case."""
+
+    def __init__(self, worker: Worker, cases: list[Case], device: str) -> None:
+        self.worker, self.device = worker, device
+        obj, blobs = _encoded_cases(cases, device)
+        # Past PIPELINE_BYTES, a request per case: the next is sent when the last is answered.
+        self.groups = [[case] for case in cases]
+        if cases and sum(len(b) for b in blobs) <= PIPELINE_BYTES:
+            self.groups = [list(cases)]
+        self.sent: list[Case] = []  # sent, not answered yet
+        if self.groups:
+            self._send(self.groups.pop(0), (obj, blobs) if not self.groups else None)
+
+    def _send(self, group: list[Case], encoded: tuple | None) -> None:
+        obj, blobs = encoded or wire.encode([_case_wire(group[0], self.device)])
+        self.worker.send({"op": "run_cases", "cases": obj}, blobs)
+        self.sent = group
+
+    def __iter__(self) -> CaseReplies:
+        return self
+
+    def __next__(self) -> list[CallResult]:
+        if not self.sent:
+            if not self.groups:
+                raise StopIteration
+            self._send(self.groups.pop(0), None)
+        case = self.sent.pop(0)
+        header, out_blobs = self.worker.receive()
+        return _case_results(self.worker, case, header, out_blobs)
+
+    def drain(self) -> None:
+        """Read and drop the replies to what was sent (the exercise ends before its cases):
+        the worker is then ready for the next exercise."""
+        while self.sent:
+            self.sent.pop(0)
+            self.worker.receive()
 
 
 _ENCODED: dict[tuple, tuple] = {}  # (ids of the cases, device) -> (cases, obj, blobs)
@@ -290,12 +320,18 @@ def _student_config(exercise: Exercise, device: str) -> dict:
 def _import(worker: Worker, exercise: Exercise, name: str, *, student: bool = True) -> dict:
     """Import module ``name`` from the worker's copies (it never sees the originals); in a
     student's worker, this starts the exercise (its forbidden calls)."""
+    _send_import(worker, exercise, name, student=student)
+    header, _ = worker.receive()
+    return header
+
+
+def _send_import(worker: Worker, exercise: Exercise, name: str, *, student: bool = True
+                 ) -> None:
     request = {"op": "import", "file": str(worker.source_dir / f"{name}.py"), "name": name,
                "functions": list(exercise.functions)}
     if student:
         request["forbidden"] = list(exercise.forbidden)
-    header, _ = worker.request(request)
-    return header
+    worker.send(request)
 
 
 def _import_failure(result: ExerciseResult, header: dict, file: Path) -> ExerciseResult:
@@ -513,7 +549,18 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
     func = exercise.functions[0]
     imported = False
     try:
-        header = _import(worker, exercise, module)
+        # The import and the cases go together; the cases wait in the worker behind the import
+        # (a round trip less per exercise). A speed check is judged from the timing, after the
+        # others: it makes no calls.
+        _send_import(worker, exercise, module)
+        replies = run_student_cases(worker, [case for check, case in cases
+                                             if check.speed_within is None], device)
+        header, _ = worker.receive()
+        if "error" in header or header["missing"]:
+            try:  # the worker ran none of them (no module) or could not (no such function)
+                replies.drain()
+            except WorkerFailure:
+                pass  # not kept for another exercise (see Sandboxes.finish)
         if "error" in header:
             _import_failure(result, header, file)
             return
@@ -522,9 +569,6 @@ def _run_checks(exercise: Exercise, worker: Worker, file: Path, module: str,
                               f"{', '.join(header['missing'])}")
             return
         imported = True
-        # A speed check is judged from the timing, after the others: it makes no calls.
-        replies = run_student_cases(worker, [case for check, case in cases
-                                             if check.speed_within is None], device)
         for index, (check, case) in enumerate(cases):
             if check.speed_within is not None:
                 result.checks.append(CheckResult(check.name, check.points, "skipped",

@@ -35,11 +35,11 @@ def third(x):
 """
 
 
-def _exercise(name: str, forbidden: tuple[str, ...] = ()) -> Exercise:
+def _exercise(name: str, forbidden: tuple[str, ...] = (), topic: str = "mix") -> Exercise:
     def build(rng: np.random.Generator) -> Case:
         return Case((Call(name, (rng.standard_normal(4),)),), "a vector of length 4")
 
-    return Exercise(id=f"mix.{name}", title=name, functions=(name,), forbidden=forbidden,
+    return Exercise(id=f"{topic}.{name}", title=name, functions=(name,), forbidden=forbidden,
                     checks=(Check("small", build, matches(), points=1.0),))
 
 
@@ -238,3 +238,41 @@ def test_a_module_of_the_submission_that_the_file_imports_is_imported_afresh_too
                                                               alone.message)
     assert_passed(together["mix.first"])
     assert_passed(together["mix.third"])
+
+
+# The cases of an exercise go to the worker right behind its import, before the import's reply
+# is read: when the import fails or a function is missing, their replies are read and dropped,
+# and the worker grades the next exercise as usual.
+
+def test_a_missing_function_leaves_the_worker_ready_for_the_next_exercise(grade_mix):
+    # The module prints its worker's pid as it is imported (every exercise imports it).
+    source = CORRECT.replace("def second(x):", "def not_second(x):") + '\n_pid("module")\n'
+    results = grade_mix(source)
+    second = results["mix.second"]
+    assert (second.status, second.score) == ("missing", 0.0)
+    assert re.fullmatch(r"\S*mix\.py does not define second", second.message)
+    assert_passed(results["mix.first"])
+    assert_passed(results["mix.third"])
+    worker = pids(results)
+    # second's verdict is the one of a worker of its own, which then graded third.
+    assert worker["mix.second"] != worker["mix.first"]
+    assert worker["mix.third"] == worker["mix.second"]
+
+
+def test_a_module_that_fails_to_import_leaves_the_worker_ready_for_the_next_exercise(
+        write_submission, use_solutions):
+    use_solutions({"mix.py": REFERENCE, "other.py": REFERENCE})
+    broken = _exercise("first", topic="other")
+    folder = write_submission({"mix.py": PRINT_PID + CORRECT,
+                               "other.py": PRINT_PID + '_pid("other")\n'
+                                           "raise RuntimeError('broken at import')\n"})
+    result = grading.grade(submission=folder, exercises=[broken, FIRST, SECOND],
+                           time_it=False)
+    other, first, second = result.exercises
+    assert (other.status, other.score) == ("error", 0.0)
+    assert re.fullmatch(r"importing \S*other\.py raised RuntimeError: broken at import.*",
+                        other.message)
+    assert_passed(first)
+    assert_passed(second)
+    # One worker graded all three: the import failed in a fresh one, whose verdict stands.
+    assert len(set(pids({"other": other, "first": first, "second": second}).values())) == 1

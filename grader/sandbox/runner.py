@@ -110,6 +110,7 @@ class Runner:
                 self.codes[path] = spec.loader.get_code(name)
             exec(self.codes[path], module.__dict__)
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            self.module = None  # the cases sent behind this import are not run
             self.reply({"error": self.describe(exc)})
             return
         self.module = module
@@ -172,9 +173,12 @@ class Runner:
         return value
 
     def do_run_cases(self, header: dict, blobs: list[bytes]) -> None:
-        """One reply per case, in order; none after a case that ended the program."""
+        """One reply per case, in order; none after a case that ended the program. After an
+        import that failed, an empty reply per case: no code of an earlier exercise runs."""
         for calls in header["cases"]:
-            if self.run_calls(calls, blobs):
+            if self.module is None:
+                self.reply({"results": []})
+            elif self.run_calls(calls, blobs):
                 return
 
     def run_calls(self, encoded: Any, blobs: list[bytes]) -> bool:
