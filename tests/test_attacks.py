@@ -345,8 +345,10 @@ TABLE: dict[str, tuple[Expect, Limits | None, tuple]] = {
         r"grader objects in memory: none")), None, (needs_namespaces,)),
     "write_outside": (Expect("passed", MAX, r"all 5 checks passed", output=(
         # The sandbox's root is read-only. Under /tmp (a clone there) the write lands in the
-        # sandbox's own /tmp and vanishes.
-        r"(blocked \S+/solutions/atk\w+: OSError|wrote /tmp/\S+/solutions/atk\w+)",
+        # sandbox's own /tmp and vanishes, or is refused where a folder on the way belongs to
+        # the sandbox (a mount point for a virtual environment under /tmp).
+        r"(blocked \S+/solutions/atk\w+: (OSError|PermissionError)"
+        r"|wrote /tmp/\S+/solutions/atk\w+)",
         r"blocked /atk\w+: OSError", r"blocked /etc/atk\w+: OSError")),
         None, (needs_namespaces,)),
     "proc_snooping": (Expect("passed", MAX, r"all 5 checks passed", output=(
