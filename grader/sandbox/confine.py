@@ -4,18 +4,19 @@ The zygote starts a session's init with :func:`clone_session`: one process, born
 network, mount, IPC and UTS namespaces (as root directly; otherwise inside a new user namespace)
 where the machine allows them. Init is PID 1 of its PID namespace: when it ends, the kernel kills
 every process left in it, ``setsid`` daemons and fork loops included. The network namespace has
-only a loopback interface, down. Init then calls :func:`enter`, which
+only a loopback interface, down. Init then calls :func:`enter`, which builds a new root file
+system, read-only itself:
 
-- builds a new root file system: read-only binds of the system (``/usr``, ``/lib*``, ``/bin``,
-  ``/etc``) and of Python's own prefix and site-packages, a minimal ``/dev``, and the worker's
-  scratch folder at its own path: a tmpfs with a size limit, holding the student's files
-  read-only in ``src/``. The project tree (``solutions/``, the
-  bank of hidden checks), other submissions, the gradebook and reports are simply not there;
-  ``/tmp`` is a fresh tmpfs that vanishes with the namespace.
-- mounts a ``/proc`` that shows only the namespace's processes;
-- in each runner (:func:`drop_privileges`): drops privileges before student code runs: to a
-  user of the session's own when the grader runs as root, or drops every capability of the user
-  namespace otherwise, with ``no_new_privs`` set.
+- read-only binds of the system (``/usr``, ``/lib*``, ``/bin``, ``/etc``) and of Python's own
+  prefix, a minimal ``/dev``, and the worker's scratch folder at its own path: a tmpfs with a
+  size limit, holding the student's files read-only in ``src/``. The project tree
+  (``solutions/``, the bank of hidden checks), other submissions, the gradebook and reports are
+  simply not there; ``/tmp`` and ``/dev/shm`` are fresh tmpfs that vanish with the namespace;
+- a ``/proc`` that shows only the namespace's processes.
+
+Each runner (:func:`drop_privileges`) drops privileges before student code runs: to a user of
+the session's own when the grader runs as root, or every capability of the user namespace
+otherwise, with ``no_new_privs`` set.
 
 Where namespaces are not available the worker still runs in its own process group (killed as a
 whole), under time, CPU, memory and output limits; :func:`probe` says which protections hold.
