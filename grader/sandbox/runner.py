@@ -479,7 +479,7 @@ def apply_limits(limits: dict, *, gpu: bool = False) -> None:
 
 def wait_for_work(handover: socket.socket) -> None:
     """A spare runner: warm up, then wait for a worker's config and data channel; never
-    returns. Warming up here (encoding, hashing) copies the pages a first request would touch
+    returns. Warming up here (:func:`_warm_up`) copies the pages a first request would touch
     while nobody waits."""
     try:
         _warm_up()

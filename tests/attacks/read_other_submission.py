@@ -1,6 +1,7 @@
 """See and reach: reads another student's files: the original folder of a submission in the
 same class, and the copy a concurrently open sandbox session made of it; lists /tmp and the
-folder of its own sandbox for other sandboxes (grader-*). Prints what it finds; dot answers correctly. Expected: full marks, nothing found."""
+folder of its own sandbox for other sandboxes (grader-*). Prints what it finds; dot answers
+correctly. Expected: full marks, nothing found."""
 import os
 
 import numpy as np
