@@ -285,6 +285,19 @@ def test_a_zero_d_array_is_a_scalar_answer(grade_dot):
     assert (result.status, result.score, result.message) == ("passed", 4.0, "all 5 checks passed")
 
 
+def test_a_worker_takes_big_arrays_from_its_heap(grade_dot):
+    # zygote.keep_freed_memory: a 16 MiB block comes from the heap (and stays there when freed),
+    # where glibc's default would map it for itself and unmap it on free.
+    result, _ = grade_dot(REFERENCE.replace("    return float(np.dot(u, v))", """\
+    big = np.ones(2 << 20)
+    with open("/proc/self/maps") as maps:
+        heap = next(line for line in maps if line.rstrip().endswith("[heap]"))
+    low, high = (int(x, 16) for x in heap.split()[0].split("-"))
+    in_heap = low <= big.ctypes.data < high
+    return float(np.dot(u, v)) if in_heap else 0.5"""))
+    assert (result.status, result.score, result.message) == ("passed", 4.0, "all 5 checks passed")
+
+
 def test_a_rigged_return_value_arrives_as_plain_data(grade_dot):
     result, _ = grade_dot("""\
         import numpy as np

@@ -25,6 +25,7 @@ it is safe.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import os
@@ -51,6 +52,29 @@ def start_environment(environ: dict[str, str]) -> dict[str, str]:
     """The part of ``environ`` the zygote is started with."""
     return {k: v for k, v in environ.items()
             if k in _ENV_KEEP or k in _ENV_START or k.startswith(_ENV_START_PREFIXES)}
+
+
+# mallopt(3) parameters
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory() -> None:
+    """Let glibc's malloc keep the memory a process frees for its next allocations.
+
+    By default a block over 128 KiB is mapped for itself and unmapped when freed, and the heap
+    is trimmed as soon as 128 KiB at its top are free: a worker that receives, copies and
+    encodes arrays of half a megabyte then faults in fresh pages for every one of them (about
+    one page fault in eight of a worker's). With these settings the blocks come from the heap
+    and stay there, so the next array reuses pages already paid for. A worker's peak memory,
+    which its limit bounds, is unchanged.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    except (OSError, AttributeError):  # not glibc: its own defaults
+        pass
 
 
 def _status(status: int) -> dict:
@@ -306,6 +330,8 @@ def main() -> None:
     import numpy.random  # noqa: F401
 
     from grader.sandbox import runner  # noqa: F401
+
+    keep_freed_memory()
 
     # Student code sees only what it needs of the environment (no secrets, no paths of the
     # grader's tree): the grader's variables end here.
