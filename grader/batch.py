@@ -21,7 +21,7 @@ from grader import __version__, class_report, devices, exports, intake
 from grader.catalog import Exercise, select
 from grader.errors import GraderError
 from grader.gradebook import Gradebook, config_fingerprint
-from grader.grading import grade
+from grader.grading import grade, warm_zygote
 from grader.report import render_html, write
 from grader.results import GradeResult
 from grader.sandbox import parent
@@ -99,6 +99,7 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
     exercises = list(exercises) if exercises is not None else select(())
     limits = limits or Limits()
     device = devices.resolve(device)
+    warm_zygote(exercises)  # while the submissions are found and unpacked
     items = intake.discover(Path(submissions_dir), workdir=out / "_unpacked")
     if student is not None:
         items = [i for i in items if i.student == student]

@@ -702,6 +702,12 @@ def _placed(call: Call, device: str) -> Call:
 
 # ----------------------------------------------------------------------------- a submission
 
+def warm_zygote(exercises: list[Exercise]) -> None:
+    """Start the zygote (with torch when an exercise needs it) in the background: whatever the
+    caller does meanwhile (finding submissions, computing references) overlaps its start."""
+    threading.Thread(target=_warm_zygote, args=(exercises,), daemon=True).start()
+
+
 def _warm_zygote(exercises: list[Exercise]) -> None:
     try:
         zyg = zygote()
@@ -731,8 +737,7 @@ def grade(*, submission: str | Path | None = None, ids: tuple[str, ...] | list[s
     sub = locate(submission)
     confine.protect_grader()
     limits = limits or Limits()
-    # Start the zygote while this process computes the first references.
-    threading.Thread(target=_warm_zygote, args=(exercises,), daemon=True).start()
+    warm_zygote(exercises)  # while this process computes the first references
     results = []
     boxes = Sandboxes(sub, exercises, limits, share=True, ahead=ahead)
     try:
