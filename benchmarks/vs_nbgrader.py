@@ -2,8 +2,8 @@
 
 The six core exercises (dot, pinv, pca, two_layer_mlp_loss, dropout, adam), N submissions
 (the reference solutions), graded
-- by ``grader batch`` (every check, hidden ones included, no timing), one worker and the default
-  (one per core);
+- by ``grader batch`` (every check, hidden ones included, no timing), one worker (threads of
+  one process) and the default (one grading process per core, :mod:`grader.pool`);
 - by ``nbgrader autograde`` on a notebook holding the same six functions in solution cells and
   autograded test cells with equivalent tests (the same kinds of inputs, compared with numpy).
 

@@ -10,14 +10,16 @@ grader itself (a bug, not a student's code) makes :attr:`BatchSummary.grader_fai
 from __future__ import annotations
 
 import concurrent.futures as futures
+import contextlib
+import functools
 import os
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from grader import __version__, class_report, devices, exports, intake
+from grader import __version__, class_report, devices, exports, intake, pool
 from grader.catalog import Exercise, select
 from grader.errors import GraderError
 from grader.gradebook import Gradebook, config_fingerprint
@@ -74,6 +76,47 @@ def _grade_one(item: intake.Intake, exercises: list[Exercise], seed: int, limits
     return result, None, False, time.monotonic() - start
 
 
+def _grade_and_report(item: intake.Intake, *, out: Path, exercises: list[Exercise], seed: int,
+                      limits: Limits, time_it: bool, device: str
+                      ) -> tuple[GradeResult | None, str | None, bool, float]:
+    """:func:`_grade_one`, then that student's reports; never raises."""
+    result, error, failed, seconds = _grade_one(item, exercises, seed, limits, time_it, device)
+    try:
+        write_student_reports(out, item.student, result, error)
+    except Exception as exc:  # noqa: BLE001 - a full disk costs this row, visibly
+        return None, f"internal grader error: could not write the reports: {exc}", True, seconds
+    return result, error, failed, seconds
+
+
+def _finished_in_threads(todo: list[intake.Intake], work: Callable, workers: int
+                         ) -> Iterator[tuple[intake.Intake, tuple]]:
+    """``(item, work(item))`` for every item, graded in ``workers`` threads of this process, in
+    the order they finish (where grading processes cannot be forked, or one is enough)."""
+    queue = iter(todo)
+    with futures.ThreadPoolExecutor(max_workers=workers) as threads:
+        # A bounded window of submissions in flight: each result is handed on and dropped as
+        # it finishes, so memory does not grow with the size of the class.
+        pending: dict[futures.Future, intake.Intake] = {}
+
+        def submit_next() -> None:
+            item = next(queue, None)
+            if item is not None:
+                pending[threads.submit(work, item)] = item
+
+        for _ in range(2 * workers):
+            submit_next()
+        try:
+            while pending:
+                done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+                for fut in done:
+                    item = pending.pop(fut)
+                    yield item, fut.result()
+                    submit_next()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
 def student_dir(out_dir: Path, student: str) -> Path:
     return out_dir / "students" / student
 
@@ -92,14 +135,22 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
         regrade: bool = False, student: str | None = None, time_it: bool = False,
         device: str = "cpu", progress: Callable[[Outcome, int, int], None] | None = None
         ) -> BatchSummary:
-    """Grade every submission in ``submissions_dir`` into ``out_dir`` (gradebook, reports)."""
+    """Grade every submission in ``submissions_dir`` into ``out_dir`` (gradebook, reports).
+
+    With more than one worker, submissions are graded in that many grading processes
+    (:mod:`grader.pool`) where they can be forked, else in threads of this process; this
+    process records each result as it comes.
+    """
     started = time.monotonic()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     exercises = list(exercises) if exercises is not None else select(())
     limits = limits or Limits()
     device = devices.resolve(device)
-    warm_zygote(exercises)  # while the submissions are found and unpacked
+    workers = max(1, workers or os.cpu_count() or 1)
+    in_processes = workers > 1 and pool.available()
+    if not in_processes:
+        warm_zygote(exercises)  # while the submissions are found and unpacked
     items = intake.discover(Path(submissions_dir), workdir=out / "_unpacked")
     if student is not None:
         items = [i for i in items if i.student == student]
@@ -116,45 +167,25 @@ def run(*, submissions_dir: str | Path, out_dir: str | Path, workers: int | None
             summary.outcomes.append(Outcome(item.student, "unchanged"))
         else:
             todo.append(item)
-    workers = max(1, workers or os.cpu_count() or 1)
-    queue = iter(todo)
+    work = functools.partial(_grade_and_report, out=out, exercises=exercises, seed=seed,
+                             limits=limits, time_it=time_it, device=device)
+    if in_processes and len(todo) > 1:
+        finished = pool.finished(todo, work, workers)
+    else:
+        finished = _finished_in_threads(todo, work, workers)
     try:
-        with futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            # A bounded window of submissions in flight: each result is recorded and dropped as it
-            # finishes, so memory does not grow with the size of the class.
-            pending: dict[futures.Future, intake.Intake] = {}
-
-            def submit_next() -> None:
-                item = next(queue, None)
-                if item is not None:
-                    pending[pool.submit(_grade_one, item, exercises, seed, limits, time_it,
-                                        device)] = item
-
-            for _ in range(2 * workers):
-                submit_next()
-            try:
-                while pending:
-                    done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
-                    for fut in done:
-                        item = pending.pop(fut)
-                        result, error, failed, seconds = fut.result()
-                        book.record(item.student, item.content_hash, str(item.source), result,
-                                    error=error, seed=seed, device=device, duration=seconds,
-                                    config=config)
-                        write_student_reports(out, item.student, result, error)
-                        summary.outcomes.append(Outcome(
-                            item.student,
-                            "grader_failure" if failed else "error" if error else "graded",
-                            result.score if result else 0.0, result.max_score if result else 0.0,
-                            error or ""))
-                        if progress is not None:
-                            progress(summary.outcomes[-1],
-                                     len(summary.outcomes) - (len(items) - len(todo)), len(todo))
-                        submit_next()
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()
-                raise
+        with contextlib.closing(finished):
+            for item, (result, error, failed, seconds) in finished:
+                book.record(item.student, item.content_hash, str(item.source), result,
+                            error=error, seed=seed, device=device, duration=seconds,
+                            config=config)
+                summary.outcomes.append(Outcome(
+                    item.student, "grader_failure" if failed else "error" if error else "graded",
+                    result.score if result else 0.0, result.max_score if result else 0.0,
+                    error or ""))
+                if progress is not None:
+                    progress(summary.outcomes[-1],
+                             len(summary.outcomes) - (len(items) - len(todo)), len(todo))
     finally:
         parent.settle()  # the sandboxes of the last submissions are gone before the batch ends
     summary.class_data = write_class_outputs(out, book, exercises)

@@ -134,7 +134,8 @@ def list_cmd() -> None:
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False), default="graded",
               show_default=True, help="Output folder: gradebook, grades.csv, reports.")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
-              help="Submissions graded in parallel. [default: the number of cores]")
+              help="Submissions graded in parallel, each stream in a grading process of its "
+                   "own (with its own sandboxes). [default: the number of cores]")
 @ASSIGNMENT
 @COURSE
 @click.option("--regrade", is_flag=True, help="Grade again submissions already in the gradebook.")

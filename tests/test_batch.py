@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import session_folders
+from conftest import child_processes, session_folders
 from grader import batch
 from grader.catalog import SOLUTIONS_DIR, select
 from grader.cli import main
@@ -166,24 +166,31 @@ _daemon()
 """
 
 
-def test_when_a_batch_returns_nothing_of_its_sandboxes_is_left(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_when_a_batch_returns_nothing_of_its_sandboxes_is_left(tmp_path, workers):
     # Sessions start ahead and end in the background during a batch; by the time run()
     # returns, every one of them is gone: processes, folders, the session started for a next
-    # submission that never came.
+    # submission that never came. With two workers, so are the grading processes and their
+    # zygotes.
     from grader.sandbox import parent
 
-    marker = f"{3000 + os.getpid() % 1000}.25"  # sleep's argument marks the daemons
+    marker = f"{3000 + os.getpid() % 1000}.{25 + workers}"  # sleep's argument marks the daemons
     subs = tmp_path / "subs"
     subs.mkdir()
     for i in range(4):
         (subs / f"s{i}.py").write_text(LEAVES_A_DAEMON.replace("{marker}", marker))
+    children = child_processes()
     with session_folders() as bases:
         summary = batch.run(submissions_dir=subs, out_dir=tmp_path / "out", exercises=DOT,
-                            workers=2)
+                            workers=workers)
     assert {(o.status, o.score) for o in summary.outcomes} == {("graded", 4.0)}
     assert len(bases) > 4  # one per submission, and at least one started ahead
     assert [b for b in bases if os.path.exists(b)] == []
-    assert parent._zygote._spares == [] and parent._zygote._closing.unfinished_tasks == 0
+    if workers == 1:  # graded by this process's own zygote, still there for the next batch
+        assert parent._zygote._spares == [] and parent._zygote._closing.unfinished_tasks == 0
+        assert child_processes() - children <= {parent._zygote._proc.pid}
+    else:  # by grading processes, gone with their zygotes; this process started none
+        assert child_processes() <= children
     assert _processes_running(["sleep", marker]) == []
 
 

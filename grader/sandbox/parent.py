@@ -419,6 +419,23 @@ def settle() -> None:
         zyg.settle()
 
 
+def forget_zygote() -> None:
+    """In a process just forked from one that may have a zygote: that zygote, its sessions and
+    its lock are the other process's; this one starts its own on first use."""
+    global _zygote, _zygote_lock
+    _zygote, _zygote_lock = None, threading.Lock()
+
+
+def close_zygote() -> None:
+    """Settle and close this process's zygote, if it started one (for a process that ends
+    with ``os._exit``, past the exit handler that would)."""
+    global _zygote
+    with _zygote_lock:
+        zyg, _zygote = _zygote, None
+    if zyg is not None:
+        zyg.close()
+
+
 def zygote() -> Zygote:
     """The process's zygote, started on first use."""
     global _zygote
