@@ -24,6 +24,7 @@ import selectors
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ T = TypeVar("T")
 Outcome = tuple[GradeResult | None, str | None, bool, float]
 
 QUEUED = 2  # submissions a grading process holds: the one it grades and the next
+STOP_SECONDS = 10.0  # for a grading process told to stop to close its sandboxes and exit
 
 
 def available() -> bool:
@@ -55,7 +57,7 @@ class _Child:
 def finished(items: Sequence[T], work: Callable[[T], Outcome], workers: int
              ) -> Iterator[tuple[T, Outcome]]:
     """``(item, work(item))`` for every item, graded in ``workers`` forked processes, in the
-    order they finish. Closing the iterator early kills the processes."""
+    order they finish. Closing the iterator early stops the processes (:func:`_stop`)."""
     children: list[_Child] = []
     todo = iter(range(len(items)))
     selector = selectors.DefaultSelector()
@@ -77,9 +79,7 @@ def finished(items: Sequence[T], work: Callable[[T], Outcome], workers: int
                     for index in child.held:
                         yield items[index], _lost(cause)
     finally:
-        for child in children:
-            if child.sock.fileno() >= 0:
-                _kill(child)
+        _stop([child for child in children if child.sock.fileno() >= 0])
         selector.close()
 
 
@@ -125,18 +125,34 @@ def _receive(child: _Child) -> list[tuple[int, Outcome]]:
 def _reap(child: _Child) -> str:
     """Wait for a grading process that ended; how it ended, in words."""
     _, status = os.waitpid(child.pid, 0)
+    if status:  # it died: nothing removed the folders of its sandboxes
+        parent.remove_stale_folders(parent.folders_root())
     if os.WIFSIGNALED(status):
         return f"was killed by {signal.Signals(os.WTERMSIG(status)).name}"
     return f"exited with status {os.WEXITSTATUS(status)}"
 
 
-def _kill(child: _Child) -> None:
-    try:
-        os.kill(child.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    child.sock.close()
-    os.waitpid(child.pid, 0)
+def _stop(children: list[_Child]) -> None:
+    """End grading processes still running (the batch stops early: Ctrl-C, an error): each is
+    asked to stop, and closes its sandboxes and its zygote; one that has not within
+    ``STOP_SECONDS`` is killed (its sandboxes then end with their namespaces). Then the
+    folders of the ended processes are removed, whatever they were doing when told."""
+    for child in children:
+        child.sock.close()
+        try:
+            os.kill(child.pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + STOP_SECONDS
+    for child in children:
+        while os.waitpid(child.pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(child.pid, signal.SIGKILL)
+                os.waitpid(child.pid, 0)
+                break
+            time.sleep(0.01)
+    if children:  # what one stopped halfway (a session being made, a zygote starting) left
+        parent.remove_stale_folders(parent.folders_root())
 
 
 def _lost(cause: str) -> Outcome:
@@ -163,11 +179,16 @@ def _fork(items: Sequence[T], work: Callable[[T], Outcome], siblings: list[_Chil
     return _Child(pid, ours)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(1)  # through the sandboxes' and the zygote's clean-up, then out
+
+
 def _serve(sock: socket.socket, items: Sequence[Any], work: Callable[[Any], Outcome]) -> None:
     """A grading process: grade each index the batch sends, answer with its outcome; at the
     end of the list, wait until nothing of any sandbox runs, and exit. Never returns."""
     code = 1
     try:
+        signal.signal(signal.SIGTERM, _terminate)
         parent.forget_zygote()  # the batch process's zygote is not this process's to use
         with sock.makefile("rb") as requests:
             for line in requests:

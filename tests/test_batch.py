@@ -204,3 +204,38 @@ def _processes_running(argv: list[str]) -> list[int]:
         except OSError:
             pass
     return found
+
+
+HANGS = "def dot(u, v):\n    while True:\n        pass\n"
+
+
+def test_a_batch_stopped_midway_leaves_no_grading_process_or_sandbox(tmp_path):
+    # The batch's process stops (here its progress callback raises, as Ctrl-C would) while its
+    # grading processes are inside students' sandboxes: they are told to stop, close their
+    # sandboxes and zygotes, and are gone when run() raises.
+    from grader.sandbox import parent
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a_fast.py").write_text(CORRECT)
+    for i in range(5):
+        (subs / f"b_hangs{i}.py").write_text(HANGS)
+    children, folders = child_processes(), set(os.listdir(parent.folders_root()))
+
+    def sandboxes() -> list[str]:
+        return [f for f in set(os.listdir(parent.folders_root())) - folders
+                if "zygote" not in f]
+
+    def stop(outcome, done, total):
+        deadline = time.monotonic() + 30  # until a grading process is in a hanging student's
+        while len(sandboxes()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise RuntimeError(f"stopped after {outcome.student}")
+
+    with session_folders() as bases, pytest.raises(RuntimeError, match="stopped after a_fast"):
+        batch.run(submissions_dir=subs, out_dir=tmp_path / "out", exercises=DOT, workers=2,
+                  progress=stop)
+    assert child_processes() <= children
+    assert len(bases) >= 3  # a_fast's and a hanging student's at least: stopped inside them
+    assert [b for b in bases if os.path.exists(b)] == []
+    assert set(os.listdir(parent.folders_root())) <= folders  # the zygotes' folders too

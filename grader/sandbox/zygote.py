@@ -324,6 +324,9 @@ def main() -> None:
     protections = confine.probe()  # forks a probe child: before SIGCHLD is ignored
     # Sessions are reaped by the kernel; their status is not needed.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    # Ctrl-C in the grader's terminal reaches its whole process group: the zygote ends when
+    # its grader has closed its sessions and its socket, not halfway, with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import numpy  # noqa: F401 - the point of the zygote: workers start with numpy loaded
     # numpy loads numpy.random on first use: 13 ms in every worker that draws a number
     # (dropout, most checks' generators) instead of once here.
