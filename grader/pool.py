@@ -52,6 +52,7 @@ class _Child:
     sock: socket.socket
     held: list[int] = field(default_factory=list)  # indices sent, not answered yet
     buffer: bytearray = field(default_factory=bytearray)
+    reaped: bool = False
 
 
 def finished(items: Sequence[T], work: Callable[[T], Outcome], workers: int
@@ -77,9 +78,13 @@ def finished(items: Sequence[T], work: Callable[[T], Outcome], workers: int
                     selector.unregister(key.fileobj)
                     cause = _reap(child)
                     for index in child.held:
-                        yield items[index], _lost(cause)
+                        yield items[index], _lost(f"the grading process {cause} while it held "
+                                                  "this submission")
+        for index in todo:  # every grading process ended before these were handed out
+            yield items[index], _lost("every grading process ended before this submission "
+                                      "was graded")
     finally:
-        _stop([child for child in children if child.sock.fileno() >= 0])
+        _stop([child for child in children if not child.reaped])
         selector.close()
 
 
@@ -125,6 +130,7 @@ def _receive(child: _Child) -> list[tuple[int, Outcome]]:
 def _reap(child: _Child) -> str:
     """Wait for a grading process that ended; how it ended, in words."""
     _, status = os.waitpid(child.pid, 0)
+    child.reaped = True
     if status:  # it died: nothing removed the folders of its sandboxes
         parent.remove_stale_folders(parent.folders_root())
     if os.WIFSIGNALED(status):
@@ -139,6 +145,7 @@ def _stop(children: list[_Child]) -> None:
     folders of the ended processes are removed, whatever they were doing when told."""
     for child in children:
         child.sock.close()
+        child.reaped = True
         try:
             os.kill(child.pid, signal.SIGTERM)
         except OSError:
@@ -155,9 +162,8 @@ def _stop(children: list[_Child]) -> None:
         parent.remove_stale_folders(parent.folders_root())
 
 
-def _lost(cause: str) -> Outcome:
-    return (None, f"internal grader error: the grading process {cause} while it held this "
-                  "submission; grade it again", True, 0.0)
+def _lost(why: str) -> Outcome:
+    return None, f"internal grader error: {why}; grade it again", True, 0.0
 
 
 # ----------------------------------------------------------------------------- the child

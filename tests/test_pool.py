@@ -69,3 +69,12 @@ def test_stopping_early_ends_the_grading_processes():
     assert len(child_processes() - before) == 2
     finished.close()  # as an interrupted batch does
     assert child_processes() <= before
+
+
+def test_submissions_left_when_every_grading_process_died_are_grader_failures():
+    got = dict(pool.finished(["die", "a", "b", "c", "d"], _work, 1))
+    assert got["die"] == (None, LOST, True, 0.0)
+    assert got["a"] == (None, LOST, True, 0.0)  # held next, as the process died
+    for item in "bcd":
+        assert got[item] == (None, "internal grader error: every grading process ended before "
+                                   "this submission was graded; grade it again", True, 0.0)
