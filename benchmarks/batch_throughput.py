@@ -2,7 +2,8 @@
 
 Submissions are a mix: correct (the references), not started (the stubs), and partly wrong
 (a dot product that skips the last element). Each size N runs in a fresh process, so the peak
-memory printed is that run's own (ru_maxrss of the grader process).
+memory printed is that run's own: ru_maxrss of the batch's process and of its largest grading
+process (with more than one worker, :mod:`grader.pool`).
 
     python benchmarks/batch_throughput.py --sizes 50 200 --workers 2
 """
@@ -30,7 +31,8 @@ summary = batch.run(submissions_dir=sys.argv[1], out_dir=sys.argv[2], workers=in
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "graded": summary.count("graded"),
                   "errors": summary.count("error"), "failures": summary.grader_failures,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "child_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
@@ -54,7 +56,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    print(f"{'N':>6} {'seconds':>8} {'subs/s':>7} {'ms/sub':>7} {'peak RSS':>9}  graded/errors")
+    print(f"{'N':>6} {'seconds':>8} {'subs/s':>7} {'ms/sub':>7} {'peak RSS':>9} "
+          f"{'(largest child)':>16}  graded/errors")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             subs, out = Path(tmp) / "subs", Path(tmp) / "out"
@@ -65,7 +68,8 @@ def main() -> None:
                 check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         rate = n / res["seconds"]
         print(f"{n:6d} {res['seconds']:8.2f} {rate:7.1f} {1e3 / rate:7.1f} "
-              f"{res['peak_rss_mib']:7.1f} MiB  {res['graded']}/{res['errors']}"
+              f"{res['peak_rss_mib']:7.1f} MiB {res['child_rss_mib']:12.1f} MiB  "
+              f"{res['graded']}/{res['errors']}"
               f"{'  GRADER FAILURES: ' + str(res['failures']) if res['failures'] else ''}")
 
 
