@@ -239,3 +239,21 @@ def test_a_batch_stopped_midway_leaves_no_grading_process_or_sandbox(tmp_path):
     assert len(bases) >= 3  # a_fast's and a hanging student's at least: stopped inside them
     assert [b for b in bases if os.path.exists(b)] == []
     assert set(os.listdir(parent.folders_root())) <= folders  # the zygotes' folders too
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_reports_that_cannot_be_written_cost_that_student_visibly(tmp_path, workers):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("blocked", "fine"):
+        (subs / f"{name}.py").write_text(CORRECT)
+    out = tmp_path / "out"
+    (out / "students").mkdir(parents=True)
+    (out / "students" / "blocked").write_text("a file where the student's folder goes")
+    summary = batch.run(submissions_dir=subs, out_dir=out, exercises=DOT, workers=workers)
+    blocked, fine = summary.outcomes
+    assert (blocked.student, blocked.status, blocked.score) == ("blocked", "grader_failure", 0.0)
+    assert blocked.message.startswith("internal grader error: could not write the reports: ")
+    assert "students/blocked" in blocked.message
+    assert (fine.student, fine.status, fine.score) == ("fine", "graded", 4.0)
+    assert summary.grader_failures == 1
