@@ -20,7 +20,7 @@ import pytest
 from conftest import benchmark_module, cases, check, failed_checks, reference_source
 from grader import stats
 from grader.bank import probability as bank
-from grader.bank.inputs import rotation
+from grader.bank.inputs import combine, rotation
 from grader.catalog import catalog, reference_module
 from grader.compare import compare
 from grader.grading import run_reference
@@ -612,10 +612,10 @@ def test_a_generic_sigma_with_cond_1e12_cannot_be_judged_at_1e_10():
     two stable methods (Cholesky, LU) already disagree by far more than 1e-10."""
     rng = np.random.default_rng(4)
     rot = rotation(rng, 5)
-    sigma = bank._combine(rot, np.array([1.0, 1e-3, 1e-6, 1e-9, 1e-12]), rot)
+    sigma = combine(rot, np.array([1.0, 1e-3, 1e-6, 1e-9, 1e-12]), rot)
     mu = rng.normal(0, 1, 5)
-    x = mu + bank._combine(rng.standard_normal((20, 5)),
-                           np.sqrt([1.0, 1e-3, 1e-6, 1e-9, 1e-12]), rot)
+    x = mu + combine(rng.standard_normal((20, 5)),
+                      np.sqrt([1.0, 1e-3, 1e-6, 1e-9, 1e-12]), rot)
     a, b = _logpdf_by("cholesky", x, mu, sigma), _logpdf_by("solve", x, mu, sigma)
     assert np.max(np.abs(a - b) / np.abs(a)) > 1e-8
 

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.bank.inputs import rotation
+from grader.bank.inputs import combine, rotation
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, describe, fmt
 from grader.grading import describe_raise, run_reference
@@ -42,13 +42,10 @@ def _replay(case: Case, **names: Any) -> Any:
 # Inputs are built with + - * / and np.sum only, never BLAS, LAPACK or libm, so that a case is
 # the same bits on every machine (the student bundle finds frozen results by their digest).
 
-
 def _with_eigenvalues(rng: np.random.Generator, values) -> np.ndarray:
     """An exactly symmetric matrix Q diag(values) Q^T for a random rotation Q."""
     q = rotation(rng, len(values))
-    a = np.zeros((len(values),) * 2)
-    for j, lam in enumerate(values):
-        a += np.multiply.outer(lam * q[:, j], q[:, j])
+    a = combine(q, values, q)
     return 0.5 * (a + a.T)
 
 

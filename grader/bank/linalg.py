@@ -98,8 +98,7 @@ DOT = Exercise(
 # Inputs are built with + - * / and np.sum only, never BLAS, LAPACK or libm (whose last bits
 # differ between CPUs and thread counts), so that a case is the same bits on every machine: the
 # student bundle finds the frozen expected results of its public cases by their digest.
-
-
+# The builders are grader.bank.inputs'.
 
 
 # ----------------------------------------------------------------------------- linalg.pinv
@@ -138,7 +137,7 @@ def _pinv_random(m: int, n: int, kind: str, scale: float = 1.0):
 def _pinv_low_rank(m: int, n: int, rank: int, scale: float = 1.0):
     def build(rng: np.random.Generator) -> Case:
         a = combine(rng.standard_normal((m, rank)), (scale,) * rank,
-                       rng.standard_normal((n, rank)))
+                    rng.standard_normal((n, rank)))
         about = f" with entries about 1e{round(math.log10(scale))}" if scale != 1 else ""
         return Case((Call("pinv", (a,)),), f"a {m}x{n} matrix of rank {rank}{about}")
     return build

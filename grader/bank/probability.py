@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader import diagnose, stats
-from grader.bank.inputs import rotation
+from grader.bank.inputs import combine, rotation
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, fmt
 from grader.grading import describe_raise
@@ -47,15 +47,6 @@ def _raised(trial: Trial, hints: Callable[[dict], str | None]) -> Verdict | None
 
 def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**31 - 1))
-
-
-
-def _combine(left: np.ndarray, weights: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """left diag(weights) right^T as a sum of outer products (no BLAS)."""
-    out = np.zeros((left.shape[0], right.shape[0]))
-    for j, w in enumerate(weights):
-        out += np.multiply.outer(w * left[:, j], right[:, j])
-    return out
 
 
 # ============================================================================ sample_binomial
@@ -472,7 +463,7 @@ def _cov_values(call: int = -1, rtol: float = COV_RTOL, atol_scale: float = COV_
 def _cov_data(rng: np.random.Generator, n: int, d: int, means: np.ndarray) -> np.ndarray:
     """n samples of d correlated features (a random mixture of d + 1 sources) around means."""
     mixing = rng.normal(0.0, 1.0, (d, d + 1))
-    return _combine(rng.standard_normal((n, d + 1)), np.full(d + 1, 0.6), mixing) + means
+    return combine(rng.standard_normal((n, d + 1)), np.full(d + 1, 0.6), mixing) + means
 
 
 def _cov_case(n: int, d: int, *, ddof: int | None = None, offset: float = 0.0,
@@ -645,9 +636,9 @@ def _mvn_case(n: int, d: int, low: float = 0.5, high: float = 3.0, *, scales=Non
         if negative:
             w[0] = -0.5 * w[0]
         s = np.ones(d) if scales is None else np.asarray(scales) * rng.uniform(0.8, 1.25, d)
-        sigma = _combine(rot, w, rot) * s[:, None] * s[None, :]
+        sigma = combine(rot, w, rot) * s[:, None] * s[None, :]
         mu = rng.normal(0.0, 2.0, d) * s
-        x = mu + _combine(rng.standard_normal((n, d)), np.sqrt(np.abs(w)), rot) * s
+        x = mu + combine(rng.standard_normal((n, d)), np.sqrt(np.abs(w)), rot) * s
         return Case((Call("mvn_logpdf", (x, mu, sigma)),),
                     note or f"{n} points in d={d}")
     return build
