@@ -18,6 +18,7 @@ grader failure with the cause, and the others go on in the remaining processes.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import selectors
@@ -60,7 +61,7 @@ def finished(items: Sequence[T], work: Callable[[T], Outcome], workers: int
     """``(item, work(item))`` for every item, graded in ``workers`` forked processes, in the
     order they finish. Closing the iterator early stops the processes (:func:`_stop`)."""
     children: list[_Child] = []
-    todo = iter(range(len(items)))
+    todo = collections.deque(range(len(items)))  # indices not handed out yet
     selector = selectors.DefaultSelector()
     try:
         for _ in range(max(1, min(workers, len(items)))):
@@ -88,21 +89,20 @@ def finished(items: Sequence[T], work: Callable[[T], Outcome], workers: int
         selector.close()
 
 
-def _hand_out(child: _Child, todo: Iterator[int]) -> None:
+def _hand_out(child: _Child, todo: collections.deque[int]) -> None:
     """Top up what ``child`` holds; once nothing is left to hand out, tell it so."""
     while len(child.held) < QUEUED:
-        index = next(todo, None)
-        if index is None:
+        if not todo:
             try:
                 child.sock.shutdown(socket.SHUT_WR)  # it finishes what it holds, then exits
             except OSError:
                 pass
             return
         try:
-            child.sock.sendall(f"{index}\n".encode())
-        except OSError:  # it died: noticed when its end is read
+            child.sock.sendall(f"{todo[0]}\n".encode())
+        except OSError:  # it died (noticed when its end is read): the index stays to hand out
             return
-        child.held.append(index)
+        child.held.append(todo.popleft())
 
 
 def _receive(child: _Child) -> list[tuple[int, Outcome]]:

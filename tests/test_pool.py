@@ -3,8 +3,10 @@ their own, each outcome back intact; a process that dies costs only what it held
 
 from __future__ import annotations
 
+import collections
 import os
 import signal
+import socket
 import time
 
 from conftest import child_processes
@@ -78,3 +80,14 @@ def test_submissions_left_when_every_grading_process_died_are_grader_failures():
     for item in "bcd":
         assert got[item] == (None, "internal grader error: every grading process ended before "
                                    "this submission was graded; grade it again", True, 0.0)
+
+
+def test_a_submission_handed_to_a_process_that_just_died_stays_to_hand_out():
+    # The process died after its last answer and before the batch read its end: the send
+    # fails, and the submission goes to another process (it used to be dropped, unreported).
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    child, todo = pool._Child(0, ours), collections.deque([5, 6])
+    pool._hand_out(child, todo)
+    assert (child.held, list(todo)) == ([], [5, 6])
+    ours.close()
