@@ -669,6 +669,26 @@ def test_batch_attacker_does_not_touch_an_honest_classmate(tmp_path):
     assert spied.output.count("FileNotFoundError") == 2
 
 
+def test_an_installed_graders_bank_of_checks_is_hidden_in_every_root(monkeypatch, tmp_path):
+    """Installed (not editable), the grader sits in site-packages, which every session's root
+    binds for Python: its bank of checks is then covered by an empty tmpfs. The plan is made
+    once in the zygote, from the machine's folders."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(confine.__file__)))
+    monkeypatch.setattr(confine, "_plan", None)
+    monkeypatch.setattr(confine, "_python_paths", lambda: [os.path.dirname(package)])
+    plan = confine.plan_root()
+    assert plan.bank == os.path.join(package, "bank")
+    assert [b.source for b in plan.python] == [os.path.dirname(package)]
+    assert all(b.remount & confine.MS_RDONLY for b in plan.python)
+    assert [b.source for b in plan.system if b.source.startswith("/dev/")][:5] == [
+        "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
+    assert all(b.remount == 0 for b in plan.system if b.source.startswith("/dev/"))
+
+    monkeypatch.setattr(confine, "_plan", None)  # an editable install: the tree is not bound
+    monkeypatch.setattr(confine, "_python_paths", lambda: [str(tmp_path)])
+    assert confine.plan_root().bank is None
+
+
 # ----------------------------------------------------------------------------- the corpus itself
 
 SPECIAL = {"network_loopback", "environ_secret", "read_other_submission", "global_rng",

@@ -204,26 +204,38 @@ def probe() -> Protections:
 
 # ----------------------------------------------------------------------------- the new root
 
-def _bind(source: str, root: str, *, writable: bool = False, target: str | None = None) -> None:
-    if not os.path.exists(source):
-        return
-    dest = root + (target or source)
-    if os.path.isdir(source):
+@dataclass(frozen=True)
+class _Bind:
+    """One bind mount of the machine's ``source`` into the new root, at the same path."""
+
+    source: str
+    folder: bool  # a folder (else a file: a device)
+    remount: int  # flags of the read-only remount that follows; 0: stays writable
+
+
+def _bind_of(source: str, *, writable: bool = False) -> _Bind:
+    if writable:
+        return _Bind(source, os.path.isdir(source), 0)
+    # A read-only remount must keep the flags the original mount has locked.
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+    st = os.statvfs(source)
+    if st.f_flag & os.ST_NODEV:
+        flags |= MS_NODEV
+    if st.f_flag & os.ST_NOEXEC:
+        flags |= MS_NOEXEC
+    return _Bind(source, os.path.isdir(source), flags)
+
+
+def _bind(bind: _Bind, root: str) -> None:
+    dest = root + bind.source
+    if bind.folder:
         os.makedirs(dest, exist_ok=True)
     else:
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-        if not os.path.exists(dest):
-            open(dest, "w").close()
-    _mount(source, dest, None, MS_BIND | MS_REC)
-    if not writable:
-        # A read-only remount must keep the flags the original mount has locked.
-        flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
-        st = os.statvfs(dest)
-        if st.f_flag & os.ST_NODEV:
-            flags |= MS_NODEV
-        if st.f_flag & os.ST_NOEXEC:
-            flags |= MS_NOEXEC
-        _mount(None, dest, None, flags)
+        os.close(os.open(dest, os.O_WRONLY | os.O_CREAT, 0o644))
+    _mount(bind.source, dest, None, MS_BIND | MS_REC)
+    if bind.remount:
+        _mount(None, dest, None, bind.remount)
 
 
 def _python_paths() -> list[str]:
@@ -245,48 +257,82 @@ def _python_paths() -> list[str]:
     return outermost
 
 
-def _build_root(root: str, scratch: str, scratch_bytes: int, extra_readonly: list[str]
-                ) -> None:
+@dataclass(frozen=True)
+class _RootPlan:
+    """What every session's root holds of the machine, worked out once, in the zygote (see
+    :func:`plan_root`): a session's init then only makes the mounts, without looking at the
+    machine's folders or running this code for the first time in each new process."""
+
+    links: tuple[tuple[str, str], ...]  # (path, where the link points)
+    system: tuple[_Bind, ...]  # /usr, /lib*, /bin, /sbin, /etc, then the devices
+    python: tuple[_Bind, ...]  # Python's prefix and packages
+    bank: str | None  # an installed grader's bank of checks, hidden under an empty tmpfs
+
+
+_plan: _RootPlan | None = None
+
+
+def plan_root() -> _RootPlan:
+    """The machine's part of every session's root (computed on first use, then kept: the
+    zygote calls this before it forks any session)."""
+    global _plan
+    if _plan is None:
+        links, system = [], []
+        for folder in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
+            if os.path.islink(folder):
+                links.append((folder, os.readlink(folder)))
+            elif os.path.exists(folder):
+                system.append(_bind_of(folder))
+        devices = ["null", "zero", "full", "random", "urandom"]
+        # CUDA workers (grading on GPU) need the NVIDIA devices.
+        devices += sorted(d for d in os.listdir("/dev") if d.startswith("nvidia"))
+        system += [_bind_of(f"/dev/{d}", writable=True) for d in devices
+                   if os.path.exists(f"/dev/{d}")]
+        python = tuple(_bind_of(path) for path in _python_paths())
+        # An installed (not editable) grader sits in site-packages: its bank of checks stays
+        # out.
+        bank = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bank")
+        inside = any(bank.startswith(b.source.rstrip("/") + "/") for b in system + list(python)
+                     if b.folder)
+        _plan = _RootPlan(tuple(links), tuple(system), python,
+                          bank if inside and os.path.isdir(bank) else None)
+    return _plan
+
+
+def _build_root(root: str, scratch: str, scratch_bytes: int) -> None:
+    plan = plan_root()
     os.makedirs(root, exist_ok=True)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
-    for system in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
-        if os.path.islink(system):
-            os.symlink(os.readlink(system), root + system)
-        else:
-            _bind(system, root)
-    os.makedirs(root + "/dev", exist_ok=True)
-    for dev in ("null", "zero", "full", "random", "urandom"):
-        _bind(f"/dev/{dev}", root, writable=True)
-    for gpu in sorted(os.listdir("/dev")):
-        if gpu.startswith("nvidia"):  # CUDA workers (issue: grading on GPU)
-            _bind(f"/dev/{gpu}", root, writable=True)
-    os.makedirs(root + "/dev/shm", exist_ok=True)
+    for path, target in plan.links:
+        os.symlink(target, root + path)
+    os.mkdir(root + "/dev")
+    for bind in plan.system:
+        _bind(bind, root)
+    os.mkdir(root + "/dev/shm")
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m")
     # A /proc that shows only the namespace's processes (init, the caller, is in the new PID
     # namespace), mounted while the machine's /proc is still in view: in a user namespace the
     # kernel allows a new proc only where a full one is visible already.
-    os.makedirs(root + "/proc", exist_ok=True)
+    os.mkdir(root + "/proc")
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # /tmp is a small tmpfs that vanishes with the namespace; the scratch folder (often under
     # /tmp itself) is bound after it, at its own path, so the grader finds the output there.
-    os.makedirs(root + "/tmp", exist_ok=True)
+    os.mkdir(root + "/tmp")
     _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
     # Python and its packages after /tmp: a virtual environment may live under /tmp itself.
-    for path in _python_paths() + list(extra_readonly):
-        _bind(path, root)
-    # An installed (not editable) grader sits in site-packages: its bank of checks stays out.
-    bank = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bank")
-    if os.path.isdir(root + bank):
-        _mount("tmpfs", root + bank, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k")
+    for bind in plan.python:
+        _bind(bind, root)
+    if plan.bank is not None:
+        _mount("tmpfs", root + plan.bank, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k")
     # The scratch folder is a tmpfs of its own, with a size: writing there cannot fill the
     # grader's disk. The student's files come in read-only from the host's copy.
     os.makedirs(root + scratch, exist_ok=True)
     owner = os.stat(scratch)
     _mount("tmpfs", root + scratch, "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={max(scratch_bytes, 2**20)},mode=0755,uid={owner.st_uid},gid={owner.st_gid}")
-    _bind(os.path.join(scratch, "src"), root)
+    _bind(_bind_of(os.path.join(scratch, "src")), root)
     old = root + "/.old-root"
-    os.makedirs(old, exist_ok=True)
+    os.mkdir(old)
     _pivot_root(root, old)
     os.chdir("/")
     _check(_libc.umount2(b"/.old-root", MNT_DETACH), "umount old root")
@@ -297,8 +343,7 @@ def _build_root(root: str, scratch: str, scratch_bytes: int, extra_readonly: lis
     _mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def enter(scratch: str, root: str, *, scratch_bytes: int = 256 * 2**20,
-          extra_readonly: list[str] = ()) -> bool:
+def enter(scratch: str, root: str, *, scratch_bytes: int = 256 * 2**20) -> bool:
     """In a session's init, just born in new namespaces (:func:`clone_session`), before it forks
     any runner: the new root, and a ``/proc`` that shows only the namespace's processes.
 
@@ -314,7 +359,7 @@ def enter(scratch: str, root: str, *, scratch_bytes: int = 256 * 2**20,
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _build_root(root, scratch, scratch_bytes, list(extra_readonly))
+    _build_root(root, scratch, scratch_bytes)
     return True
 
 
