@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.bank import tensors  # noqa: E402
+from grader.bank import tensors_sampling as sampling  # noqa: E402
 from grader.catalog import Verdict, catalog, reference_module  # noqa: E402
 from grader.grading import run_reference  # noqa: E402
 from grader.judges import StudentRaised, Trial  # noqa: E402
@@ -130,7 +130,7 @@ def p_value(trial: Trial) -> float:
     """The chi-square p-value of a statistical check's (correct) result."""
     probs = np.asarray(trial.case.calls[-1].args[0].array, dtype=np.float64)
     counts = trial.got().array.sum(axis=0, dtype=np.float64)
-    return tensors.chi_square_test(counts, probs)[2]
+    return sampling.chi_square_test(counts, probs)[2]
 
 
 def false_failures(seeds: int, module=None, checks=None) -> dict:
@@ -160,7 +160,7 @@ def power(seeds: int) -> dict:
                 checks[c] = checks.get(c, 0) + 1
             caught += bool(failing)
             named += key is not None and any(
-                tensors.SAMPLE_MISTAKES[key] in (v.diagnosis or "") for _, v in failing)
+                sampling.SAMPLE_MISTAKES[key] in (v.diagnosis or "") for _, v in failing)
         found[name] = {"caught": caught, "named": named, "checks": checks, "seeds": seeds}
     return found
 
@@ -172,7 +172,7 @@ def _print_false_failures(label: str, result: dict) -> None:
     print(f"\n{label}: {seeds} seeds")
     print(f"  {'check':<20}{'false failures':>16}{'nominal bound':>16}")
     for check in catalog()[EXERCISE].checks:
-        bound = f"{tensors.CHI_SQUARE_ALPHA:.0e}" if check.name in STATISTICAL else "0 (exact)"
+        bound = f"{sampling.CHI_SQUARE_ALPHA:.0e}" if check.name in STATISTICAL else "0 (exact)"
         print(f"  {check.name:<20}{result['failed'].get(check.name, 0):>10} / {seeds:<6}"
               f"{bound:>13}")
 
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print(f"{EXERCISE} statistical checks: one chi-square test per check at alpha = "
-          f"{tensors.CHI_SQUARE_ALPHA:g}; one-hot rows and never-drawn classes are exact")
+          f"{sampling.CHI_SQUARE_ALPHA:g}; one-hot rows and never-drawn classes are exact")
     start = time.perf_counter()
     for label, module in CORRECT.items():
         result = false_failures(args.seeds if module is REFERENCE else max(1, args.seeds // 10),

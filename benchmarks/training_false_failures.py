@@ -1,5 +1,5 @@
 """False failures and power of the checks of optim.iterate_minibatches, measured; and every
-other check of grader/bank/training.py run on the reference over the same seeds.
+other check of grader/bank/training*.py run on the reference over the same seeds.
 
 The minibatch checks judge random output: which permutation a correct function draws is its
 own business. All but one of their verdicts are exact for every correct function (each sample

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -107,14 +106,18 @@ def _used(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _prune(tree: ast.Module) -> None:
-    """Keep imports and what ``EXERCISES`` needs, transitively; drop the rest."""
+def _prune(tree: ast.Module, imported: set[str] = frozenset()) -> None:
+    """Keep imports, what ``EXERCISES`` needs and the names other bank modules import from
+    this one (``imported``), transitively; drop the rest."""
     body = tree.body
     keep = {i for i, s in enumerate(body) if isinstance(s, (ast.Import, ast.ImportFrom))
             or "EXERCISES" in _defined(s)}
     if len(keep) == 0 or not any("EXERCISES" in _defined(s) for s in body):
         raise ReleaseError("a bank module without EXERCISES")
-    needed: set[str] = set()
+    needed: set[str] = set(imported)
+    for i, stmt in enumerate(body):
+        if _defined(stmt) & needed:
+            keep.add(i)
     changed = True
     while changed:
         changed = False
@@ -129,12 +132,13 @@ def _prune(tree: ast.Module) -> None:
     tree.body = [s for i, s in enumerate(body) if i in keep or i in docstring]
 
 
-def filter_bank_source(source: str) -> tuple[str, int]:
-    """The public-only source of a bank module, and how many hidden checks were removed."""
+def filter_bank_source(source: str, imported: set[str] = frozenset()) -> tuple[str, int]:
+    """The public-only source of a bank module, and how many hidden checks were removed.
+    ``imported``: the names other modules of the bundle import from it (kept)."""
     tree = ast.parse(source)
     filt = _Filter()
     tree = filt.visit(tree)
-    _prune(tree)
+    _prune(tree, imported)
     insert = 1 if tree.body and isinstance(tree.body[0], ast.Expr) else 0
     while insert < len(tree.body) and isinstance(tree.body[insert], ast.ImportFrom) and \
             tree.body[insert].module == "__future__":
@@ -206,7 +210,7 @@ def _freeze(exercises: list[Exercise], seed: int, banks: dict[str, ModuleType], 
 
 def bank_modules(exercises: list[Exercise]) -> dict[str, ModuleType]:
     """The bank module that declares each exercise, by id (a topic's exercises may live in
-    more than one module: optim.adam in optim.py, optim.rmsprop in training.py)."""
+    more than one module: optim.adam in optim.py, optim.rmsprop in training_rules.py)."""
     import importlib
     import pkgutil
 
@@ -224,18 +228,26 @@ def _declares_exercises(text: str) -> bool:
     return any("EXERCISES" in _defined(stmt) for stmt in ast.parse(text).body)
 
 
-def _with_imports(names: set[str]) -> list[str]:
-    """Bank modules and the bank modules they import helpers from (eigen uses linalg's)."""
-    todo, found = list(names), set()
+def _with_imports(names: set[str]) -> dict[str, set[str]]:
+    """Bank modules and the bank modules they import helpers from (eigen uses linalg's,
+    eigen_maps eigen's), each with the names the others import from it."""
+    todo, seen, found = list(names), set(), {}
     while todo:
         name = todo.pop()
-        if name in found:
+        if name in seen:
             continue
-        found.add(name)
+        seen.add(name)
+        found.setdefault(name, set())
         text = (ROOT / "grader" / "bank" / f"{name}.py").read_text(encoding="utf-8")
-        todo += re.findall(r"^\s*from grader\.bank\.(\w+) import", text, re.MULTILINE)
-        todo += re.findall(r"^\s*from grader\.bank import (\w+)", text, re.MULTILINE)
-    return sorted(found)
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.module == "grader.bank":
+                todo += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "grader.bank."):
+                source = node.module.rsplit(".", 1)[1]
+                todo.append(source)
+                found.setdefault(source, set()).update(alias.name for alias in node.names)
+    return dict(sorted(found.items()))
 
 
 def _copy_runtime(out: Path) -> None:
@@ -302,10 +314,11 @@ def release(*, out: str | Path, exercises: list[Exercise], seed: int = 0,
     removed = 0
     (out / "grader" / "bank").mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "grader" / "bank" / "__init__.py", out / "grader" / "bank" / "__init__.py")
-    for name in _with_imports({m.__name__.rsplit(".", 1)[1] for m in banks.values()}):
+    needed = _with_imports({m.__name__.rsplit(".", 1)[1] for m in banks.values()})
+    for name, imported in needed.items():
         text = (ROOT / "grader" / "bank" / f"{name}.py").read_text(encoding="utf-8")
         if _declares_exercises(text):
-            text, n = filter_bank_source(text)
+            text, n = filter_bank_source(text, imported)
             removed += n
         # else: a module of input builders (grader/bank/inputs.py): no checks to filter
         (out / "grader" / "bank" / f"{name}.py").write_text(text, encoding="utf-8")

@@ -3,6 +3,7 @@ both through the same worker path a student's code takes."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -10,10 +11,29 @@ import sys
 
 import pytest
 
+import grader.bank
 from grader import frozen, grading
 from grader.catalog import EXERCISES_DIR, ROOT, SOLUTIONS_DIR, catalog
 
 IDS = list(catalog())
+
+
+def test_the_catalog_follows_the_course():
+    """Topics in the bank's ORDER, each in one run, and a topic's exercises in the order of
+    their stubs in exercises/, also where a topic's checks span modules (eigen.py, then
+    eigen_maps.py)."""
+    topics = list(dict.fromkeys(e.topic for e in catalog().values()))
+    assert [t for t in grader.bank.ORDER if t in topics] == topics
+    assert [e.topic for e in catalog().values()] == sorted(
+        (e.topic for e in catalog().values()), key=topics.index)
+    for topic in topics:
+        tree = ast.parse((EXERCISES_DIR / f"{topic}.py").read_text(encoding="utf-8"))
+        stubs = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        first = [stubs.index(e.functions[0]) for e in catalog().values() if e.topic == topic]
+        assert first == sorted(first), topic
+    assert [i for i in IDS if i.startswith("eigen.")] == [
+        "eigen.power_iteration", "eigen.spectral_decomposition", "eigen.rotation_matrix",
+        "eigen.matrix_power", "eigen.hyperellipse_axes"]
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import cases, check, reference_source
 from grader.bank import calculus as bank
+from grader.bank import calculus_minima as minima
 from grader.catalog import reference_module
 from grader.grading import run_reference
 from grader.judges import Trial
@@ -22,9 +23,9 @@ from grader.judges import Trial
 torch = pytest.importorskip("torch")
 
 REF = reference_module("calculus")
-EXERCISES = {e.id: e for e in bank.EXERCISES}
+EXERCISES = {e.id: e for e in (*bank.EXERCISES, *minima.EXERCISES)}
 MISTAKES = (*bank.NG_MISTAKES, *bank.NG_H_IGNORED, *bank.NG_WHOLE_ROWS, *bank.QGH_MISTAKES,
-            *bank.TAYLOR_MISTAKES, *bank.PD_MISTAKES, *bank.GD_MISTAKES)
+            *bank.TAYLOR_MISTAKES, *minima.PD_MISTAKES, *minima.GD_MISTAKES)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
 REFERENCE = reference_source("calculus")
 

@@ -18,16 +18,17 @@ from scipy.spatial.transform import Rotation
 from conftest import cases, check, reference_source
 from grader import report
 from grader.bank import eigen as bank
+from grader.bank import eigen_maps as bank_maps
 from grader.catalog import reference_module
 from grader.grading import run_reference
 from grader.judges import CallResult, Trial
 from grader.sandbox import wire
 
 REF = reference_module("eigen")
-EXERCISES = {e.id: e for e in bank.EXERCISES}
+EXERCISES = {e.id: e for e in (*bank.EXERCISES, *bank_maps.EXERCISES)}
 MISTAKES = (*bank.POWER_MISTAKES, *bank.SPECTRAL_MISTAKES, bank.SPECTRAL_NO_CHECK,
-            *bank.ROTATION_MISTAKES, *bank.MP_MISTAKES, *bank.ELLIPSE_MISTAKES,
-            bank.ELLIPSE_UNBOUNDED)
+            *bank_maps.ROTATION_MISTAKES, *bank_maps.MP_MISTAKES, *bank_maps.ELLIPSE_MISTAKES,
+            bank_maps.ELLIPSE_UNBOUNDED)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
 ANY = "any diagnosis"
 

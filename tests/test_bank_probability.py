@@ -20,17 +20,19 @@ import pytest
 from conftest import benchmark_module, cases, check, failed_checks, reference_source
 from grader import stats
 from grader.bank import probability as bank
+from grader.bank import probability_likelihoods as likelihoods
 from grader.bank.inputs import combine, rotation
 from grader.catalog import catalog, reference_module
 from grader.compare import compare
 from grader.grading import run_reference
 from grader.catalog import Verdict
-from grader.judges import CallResult, StudentRaised, Trial
+from grader.judges import CallResult, StudentRaised, Trial, diagnose_mistakes
 from grader.sandbox import wire
 
 REF = reference_module("probability")
 REF_SOURCE = reference_source("probability")
-MISTAKES = (*bank.COV_MISTAKES, *bank.MVN_MISTAKES, *bank.BCE_MISTAKES, *bank.MSE_MISTAKES)
+MISTAKES = (*bank.COV_MISTAKES, *likelihoods.MVN_MISTAKES, *likelihoods.BCE_MISTAKES,
+            *likelihoods.MSE_MISTAKES)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
 BINOMIAL = bank.BINOMIAL_MISTAKES
 
@@ -103,9 +105,10 @@ def test_mistake_names_are_unique_in_the_module():
 
 
 @pytest.mark.parametrize("exercise_id,mistakes", [
-    ("probability.covariance", bank.COV_MISTAKES), ("probability.mvn_logpdf", bank.MVN_MISTAKES),
-    ("probability.bce_with_logits", bank.BCE_MISTAKES),
-    ("probability.mse_loss", bank.MSE_MISTAKES)], ids=["cov", "mvn", "bce", "mse"])
+    ("probability.covariance", bank.COV_MISTAKES),
+    ("probability.mvn_logpdf", likelihoods.MVN_MISTAKES),
+    ("probability.bce_with_logits", likelihoods.BCE_MISTAKES),
+    ("probability.mse_loss", likelihoods.MSE_MISTAKES)], ids=["cov", "mvn", "bce", "mse"])
 def test_every_mistake_differs_from_the_reference_on_some_case(exercise_id, mistakes):
     built = [case for _, case in cases(exercise_id, range(2))]
     for mistake in mistakes:
@@ -829,10 +832,10 @@ BCE_WRONG = {  # name: (source, {check: (fragment, diagnosis)}, score)
                                                EXPLAIN["bce_naive_log"])}, 3.5),
     "clipped_1e-7": (BCE_NAIVE.replace("s = 1 / (1 + np.exp(-z))",
                                        "s = np.clip(1 / (1 + np.exp(-z)), 1e-7, 1 - 1e-7)"),
-                     {"large_logits": (LARGE + "got 3.39", bank._CLIPPED)}, 3.5),
+                     {"large_logits": (LARGE + "got 3.39", likelihoods._CLIPPED)}, 3.5),
     "clipped_1e-15": (BCE_NAIVE.replace("s = 1 / (1 + np.exp(-z))",
                                         "s = np.clip(1 / (1 + np.exp(-z)), 1e-15, 1 - 1e-15)"),
-                      {"large_logits": (LARGE + "got 6.08", bank._CLIPPED)}, 3.5),
+                      {"large_logits": (LARGE + "got 6.08", likelihoods._CLIPPED)}, 3.5),
     "softplus_overflow": (BCE_SOURCE.replace(STABLE_LOSS, "np.mean((1 - y) * z + np.log(1 + "
                                                           "np.exp(-z)))"),
                           {"large_logits": (LARGE + "1 element with Inf",
@@ -879,7 +882,7 @@ def test_clipping_at_1e_12_is_named_too():
     (_, case), = cases("probability.bce_with_logits", names=("large_logits",))
     with np.errstate(all="ignore"):
         got = _function(source, "bce_with_logits")(*case.calls[0].args)
-        assert bank.diagnose_mistakes(got, case, bank.BCE_MISTAKES) == bank._CLIPPED
+        assert diagnose_mistakes(got, case, likelihoods.BCE_MISTAKES) == likelihoods._CLIPPED
 
 
 def test_torch_losses_and_autograd_are_refused(grade_one):

@@ -19,18 +19,20 @@ import torch
 from conftest import cases, reference_source
 from grader import release
 from grader.bank import systems as bank
+from grader.bank import systems_least_squares as bank_lsq
 from grader.catalog import reference_module, select
 from grader.grading import run_reference
 from grader.judges import CallResult, Trial
 from grader.sandbox import wire
 
 REF = reference_module("systems")
-EXERCISES = {e.id: e for e in bank.EXERCISES}
+EXERCISES = {e.id: e for e in (*bank.EXERCISES, *bank_lsq.EXERCISES)}
 EPS = np.finfo(np.float64).eps
 MISTAKES = (bank.SOLVE_INVERSE, bank.SOLVE_NO_PIVOTING, bank.SOLVE_B_NOT_PERMUTED,
             bank.SOLVE_ABSOLUTE_PIVOT, bank.SOLVE_INTEGER, bank.SOLVE_SINGULAR,
-            bank.LSQ_NORMAL_EQUATIONS, bank.LSQ_TRUNCATED, bank.LSQ_BLOWUP, bank.LSQ_ABSOLUTE,
-            bank.LSQ_NOT_MIN_NORM, bank.MN_GRAM, bank.MN_NOT_MIN_NORM)
+            bank_lsq.LSQ_NORMAL_EQUATIONS, bank_lsq.LSQ_TRUNCATED, bank_lsq.LSQ_BLOWUP,
+            bank_lsq.LSQ_ABSOLUTE, bank_lsq.LSQ_NOT_MIN_NORM, bank_lsq.MN_GRAM,
+            bank_lsq.MN_NOT_MIN_NORM)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
 
 
@@ -230,8 +232,8 @@ def test_ill_conditioned_case_separates_orthogonal_factorizations_from_normal_eq
                 normal = min(normal, rel(solver(gram, rhs), want))
             except np.linalg.LinAlgError:
                 continue
-    assert stable < 0.1 * bank.LSQ_ILL_RTOL
-    assert normal > 1e3 * bank.LSQ_ILL_RTOL
+    assert stable < 0.1 * bank_lsq.LSQ_ILL_RTOL
+    assert normal > 1e3 * bank_lsq.LSQ_ILL_RTOL
 
 
 SVDS = {"numpy": lambda a: np.linalg.svd(a, compute_uv=False),

@@ -22,6 +22,7 @@ import torch
 from conftest import benchmark_module, cases, check, reference_source
 from grader import devices, grading
 from grader.bank import tensors as bank
+from grader.bank import tensors_sampling as sampling
 from grader.catalog import ROOT, catalog, reference_module
 from grader.grading import run_reference
 from grader.judges import CallResult, Trial
@@ -29,10 +30,10 @@ from grader.sandbox import wire
 from grader.submission import locate
 
 REF = reference_module("tensors")
-EXERCISES = {e.id: e for e in bank.EXERCISES}
+EXERCISES = {e.id: e for e in (*bank.EXERCISES, *sampling.EXERCISES)}
 EXPLAIN = {m.name: m.explain for m in (*bank.MATMUL_MISTAKES, *bank.DENSE_MISTAKES,
                                         *bank.LOW_RANK_MISTAKES)}
-SAMPLE = bank.SAMPLE_MISTAKES
+SAMPLE = sampling.SAMPLE_MISTAKES
 REFERENCE = reference_source("tensors")
 
 
@@ -58,8 +59,9 @@ def assert_full_marks(result, points):
     assert result.diagnosis is None and all(c.diagnosis is None for c in result.checks)
 
 
-def test_the_bank_module_does_not_import_torch():
-    code = "import sys, grader.bank.tensors; print('torch' in sys.modules)"
+def test_the_bank_modules_do_not_import_torch():
+    code = ("import sys, grader.bank.tensors, grader.bank.tensors_sampling; "
+            "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True, timeout=60).stdout.split()
     assert out == ["False"]
@@ -174,11 +176,13 @@ def test_sample_categorical_reference_is_seeded_by_the_generator_and_validates_p
 def test_chi_square_tail_matches_scipy(df):
     for x in (1e-6, 0.01, 0.5, 1.0, df - 0.5, df, df + 1.5, 2.0 * df, 20.0, 40.0, 80.0, 300.0):
         want = scipy.stats.chi2.sf(x, df)
-        assert bank.chi_square_sf(x, df) == pytest.approx(want, rel=1e-10, abs=1e-300), (x, df)
+        got = sampling.chi_square_sf(x, df)
+        assert got == pytest.approx(want, rel=1e-10, abs=1e-300), (x, df)
     # At the critical value of each test (p = 1e-6) the tail is exact to 1e-10 relative.
-    critical = scipy.stats.chi2.isf(bank.CHI_SQUARE_ALPHA, df)
-    assert bank.chi_square_sf(critical, df) == pytest.approx(bank.CHI_SQUARE_ALPHA, rel=1e-10)
-    assert bank.chi_square_sf(0.0, df) == 1.0
+    critical = scipy.stats.chi2.isf(sampling.CHI_SQUARE_ALPHA, df)
+    assert sampling.chi_square_sf(critical, df) == pytest.approx(sampling.CHI_SQUARE_ALPHA,
+                                                                 rel=1e-10)
+    assert sampling.chi_square_sf(0.0, df) == 1.0
 
 
 def test_chi_square_test_matches_scipy_and_rejects_counts_in_impossible_classes():
@@ -186,12 +190,13 @@ def test_chi_square_test_matches_scipy_and_rejects_counts_in_impossible_classes(
     for _ in range(50):
         q = rng.dirichlet(np.ones(6))
         counts = rng.multinomial(10_000, q).astype(float)
-        stat, df, p = bank.chi_square_test(counts, q)
+        stat, df, p = sampling.chi_square_test(counts, q)
         want = scipy.stats.chisquare(counts, 10_000 * q)
         assert df == 5 and stat == pytest.approx(want.statistic, rel=1e-12)
         assert p == pytest.approx(want.pvalue, rel=1e-9)
-    assert bank.chi_square_test(np.array([5.0, 1.0, 4.0]), np.array([0.5, 0.0, 0.5]))[2] == 0.0
-    stat, df, p = bank.chi_square_test(np.array([5.0, 0.0, 5.0]), np.array([0.5, 0.0, 0.5]))
+    assert sampling.chi_square_test(np.array([5.0, 1.0, 4.0]),
+                                    np.array([0.5, 0.0, 0.5]))[2] == 0.0
+    stat, df, p = sampling.chi_square_test(np.array([5.0, 0.0, 5.0]), np.array([0.5, 0.0, 0.5]))
     assert (stat, df, p) == (0.0, 1, 1.0)
 
 

@@ -14,6 +14,8 @@ import pytest
 import torch
 
 from grader.bank import training as bank
+from grader.bank import training_rules as rules_bank
+from grader.bank import training_stopping as stopping_bank
 from grader.catalog import EXERCISES_DIR, catalog, reference_module
 from conftest import benchmark_module, check, reference_source
 
@@ -449,8 +451,8 @@ SGD_EVERYWHERE = {c.name for c in catalog()[SGD].checks}
 
 
 def test_every_declared_sgd_mistake_has_a_test():
-    assert {m.name for m in bank.SGD_MISTAKES} == set(SGD_MISTAKE_SOURCES)
-    assert len(bank.SGD_MISTAKES) >= 3
+    assert {m.name for m in rules_bank.SGD_MISTAKES} == set(SGD_MISTAKE_SOURCES)
+    assert len(rules_bank.SGD_MISTAKES) >= 3
 
 
 def _assert_mistake_named(result, exercise_id, mistakes, name, fails, pinned, message):
@@ -470,7 +472,7 @@ def _assert_mistake_named(result, exercise_id, mistakes, name, fails, pinned, me
 def test_sgd_momentum_mistake_fails_its_checks_and_is_named(grade_one, name):
     source, fails, pinned, message = SGD_MISTAKE_SOURCES[name]
     result = grade_one(SGD, {"optim.py": source})
-    _assert_mistake_named(result, SGD, bank.SGD_MISTAKES, name, fails or SGD_EVERYWHERE,
+    _assert_mistake_named(result, SGD, rules_bank.SGD_MISTAKES, name, fails or SGD_EVERYWHERE,
                           pinned, message)
 
 
@@ -550,12 +552,12 @@ def test_epsilon_inside_the_root_differs_from_torch_only_near_tiny_gradients():
                                  eps=1e-8)[0][-1]
         w, config = w0, None
         for g in grads:
-            w, config = bank._flawed_rmsprop(w, g, config, flaw="eps_inside_sqrt")
+            w, config = rules_bank._flawed_rmsprop(w, g, config, flaw="eps_inside_sqrt")
         error = np.max(np.abs(w - want)) / 1e-2  # in learning rates
         if worst is None:
             assert np.max(np.abs((w - w0) / (want - w0))) < 1e-2  # steps 100x too small
         else:
-            assert error < worst < bank.W_ATOL_PER_LR
+            assert error < worst < rules_bank.W_ATOL_PER_LR
 
 
 RMS_CS231N = '''
@@ -666,14 +668,14 @@ RMS_EVERYWHERE = {c.name for c in catalog()[RMS].checks}
 
 
 def test_every_declared_rmsprop_mistake_has_a_test():
-    assert {m.name for m in bank.RMS_MISTAKES} == set(RMS_MISTAKE_SOURCES)
+    assert {m.name for m in rules_bank.RMS_MISTAKES} == set(RMS_MISTAKE_SOURCES)
 
 
 @pytest.mark.parametrize("name", list(RMS_MISTAKE_SOURCES), ids=list(RMS_MISTAKE_SOURCES))
 def test_rmsprop_mistake_fails_its_checks_and_is_named(grade_one, name):
     source, fails, pinned, message = RMS_MISTAKE_SOURCES[name]
     result = grade_one(RMS, {"optim.py": source})
-    _assert_mistake_named(result, RMS, bank.RMS_MISTAKES, name, fails or RMS_EVERYWHERE,
+    _assert_mistake_named(result, RMS, rules_bank.RMS_MISTAKES, name, fails or RMS_EVERYWHERE,
                           pinned, message)
 
 
@@ -886,7 +888,7 @@ ES_MISTAKE_SOURCES = {
 
 
 def test_every_declared_early_stopping_mistake_has_a_test():
-    assert {m.name for m in bank.STOP_MISTAKES} == set(ES_MISTAKE_SOURCES)
+    assert {m.name for m in stopping_bank.STOP_MISTAKES} == set(ES_MISTAKE_SOURCES)
 
 
 def test_each_early_stopping_mistake_alone_explains_a_public_or_edge_check():
@@ -897,7 +899,7 @@ def test_each_early_stopping_mistake_alone_explains_a_public_or_edge_check():
             continue
         case = chk.build(exercise.check_rng(chk, 0))
         right = [REF.early_stopping_run(*call.args) for call in case.calls]
-        wrong = [tuple(m.variant(case)) for m in bank.STOP_MISTAKES]
+        wrong = [tuple(m.variant(case)) for m in stopping_bank.STOP_MISTAKES]
         failing = [w for w in wrong if list(w) != right]
         assert len(set(failing)) == len(failing), chk.name
 
@@ -906,7 +908,7 @@ def test_each_early_stopping_mistake_alone_explains_a_public_or_edge_check():
 def test_early_stopping_mistake_fails_its_checks_and_is_named(grade_one, name):
     source, fails, pinned, message = ES_MISTAKE_SOURCES[name]
     result = grade_one(ES, {"optim.py": source})
-    _assert_mistake_named(result, ES, bank.STOP_MISTAKES, name, fails, pinned, message)
+    _assert_mistake_named(result, ES, stopping_bank.STOP_MISTAKES, name, fails, pinned, message)
 
 
 def test_early_stopping_without_argument_checks_loses_that_point(grade_one):

@@ -20,6 +20,7 @@ import torch
 from conftest import cases, reference_source
 from grader import release, report
 from grader.bank import vectors as bank
+from grader.bank import vectors_angles as angles
 from grader.catalog import reference_module, select
 from grader.grading import run_reference
 from grader.judges import CallResult, Trial
@@ -28,8 +29,8 @@ from grader.sandbox import wire
 REF = reference_module("vectors")
 EPS = np.finfo(np.float64).eps
 MISTAKES = (*bank.NORM_MISTAKES, *bank.SPECTRAL_MISTAKES, *bank.RANK_MISTAKES,
-            *bank.COS_MISTAKES, bank.GS_CLASSICAL, bank.GS_NOT_NORMALIZED,
-            bank.GS_KEEPS_DEPENDENT, bank.GS_ABSOLUTE_TOL, bank.GS_IGNORES_TOL)
+            *angles.COS_MISTAKES, angles.GS_CLASSICAL, angles.GS_NOT_NORMALIZED,
+            angles.GS_KEEPS_DEPENDENT, angles.GS_ABSOLUTE_TOL, angles.GS_IGNORES_TOL)
 EXPLAIN = {m.name: m.explain for m in MISTAKES}
 
 
@@ -258,11 +259,11 @@ def test_nearly_dependent_case_separates_modified_from_classical_gram_schmidt():
                          names=("nearly_dependent",)):
         a = case.calls[0].args[0]
         for impl in (REF.orthonormalize, *namespace["impls"]):
-            modified = max(modified, bank._orthogonality_error(impl(a)))
-        for q in (classical_gs(a), bank._gram_schmidt(a, 1e-10, classical=True)):
-            classical = min(classical, bank._orthogonality_error(q))
-    assert modified < 0.3 * bank.ORTHO_ATOL
-    assert classical > 10 * bank.ORTHO_ATOL
+            modified = max(modified, angles._orthogonality_error(impl(a)))
+        for q in (classical_gs(a), angles._gram_schmidt(a, 1e-10, classical=True)):
+            classical = min(classical, angles._orthogonality_error(q))
+    assert modified < 0.3 * angles.ORTHO_ATOL
+    assert classical > 10 * angles.ORTHO_ATOL
 
 
 def test_mistake_names_are_unique_in_the_module():

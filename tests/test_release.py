@@ -120,6 +120,24 @@ def test_a_non_literal_hidden_flag_is_refused():
         release.filter_bank_source(source)
 
 
+def test_a_helper_another_bank_module_imports_is_kept_in_the_bundle():
+    """A topic split over two modules (eigen_maps imports eigen's helpers): what the second
+    imports from the first stays in the first's bundle copy, though no public check of the
+    first uses it."""
+    source = ("from grader.catalog import Check, Exercise\n"
+              "def _shared(x):\n    return _deeper(x)\n"
+              "def _deeper(x):\n    return x\n"
+              "def _unused(x):\n    return x\n"
+              "EXERCISES = ()\n")
+    kept, _ = release.filter_bank_source(source, {"_shared"})
+    names = {n.name for n in ast.parse(kept).body if isinstance(n, ast.FunctionDef)}
+    assert names == {"_shared", "_deeper"}
+    alone, _ = release.filter_bank_source(source)
+    assert not {n for n in ast.parse(alone).body if isinstance(n, ast.FunctionDef)}
+    needed = release._with_imports({"eigen_maps"})
+    assert "_raises_value_error" in needed["eigen"] and needed["eigen_maps"] == set()
+
+
 def test_release_refuses_a_non_empty_folder(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(release.ReleaseError, match="exists and is not empty"):

@@ -8,7 +8,8 @@ depend on the CPU. The student bundle finds the frozen expected results of its p
 digest of the inputs, and refuses to judge (fails closed) when they differ.
 """
 
-#: Topics in the order of the course (``grader list`` and ``grade`` follow it); a bank module not
-#: listed comes after these, alphabetically.
+#: Topics in the order of the course (``grader list`` and ``grade`` follow it). A module named
+#: after a listed one and a suffix (``eigen_maps``) comes right after it, holding that module's
+#: later exercises; any other module not listed comes after these, alphabetically.
 ORDER = ("linalg", "vectors", "systems", "eigen", "svd", "calculus", "probability", "tensors",
          "layers", "nn", "autodiff", "optim", "training")
