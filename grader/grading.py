@@ -2,8 +2,9 @@
 
 For each exercise: build every check's inputs from its seeded generator; compute the expected
 results with the reference in this (trusted) process; run the same calls for the student in a
-worker (:class:`Sandboxes` says which); judge each check here; time student against reference;
-score, failing closed.
+worker (:mod:`grader.student_calls`; :class:`Sandboxes` says which worker); judge each check
+here (:func:`grader.judges.judge_check`); time student against reference; score, failing
+closed.
 """
 
 from __future__ import annotations
@@ -14,21 +15,19 @@ import functools
 import importlib.util
 import os
 import threading
-import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
-
-import numpy as np
 
 from grader import __version__, devices, frozen
 from grader.catalog import (ROOT, SOLUTIONS_DIR, Call, Case, Check, Exercise, reference_module,
                             select)
 from grader.errors import SandboxError
-from grader.judges import CallResult, StudentRaised, Trial
+from grader.judges import CallResult, Trial, judge_check, where
 from grader.results import CheckResult, ExerciseResult, GradeResult, TimingResult
 from grader.sandbox import confine, wire
 from grader.sandbox.parent import Limits, Session, Worker, WorkerFailure, zygote
+from grader.student_calls import run_student_cases
 from grader.submission import Submission, locate
 from grader import timing as timing_mod
 
@@ -124,178 +123,6 @@ def _frozen_expected(exercise: Exercise, case: Case) -> list[CallResult]:
     return [CallResult(value=r.get("value"), raised=r.get("raised")) for r in stored]
 
 
-# ----------------------------------------------------------------------------- student side
-
-# Cases whose inputs add up to more than this go one request each: the worker holds the inputs
-# of every case of a request at once.
-PIPELINE_BYTES = 16 * 2**20
-
-
-def run_student_cases(worker: Worker, cases: list[Case], device: str = "cpu") -> CaseReplies:
-    """The student's results for each of ``cases``, in order, their tensors on ``device``.
-
-    The cases go in one request and the worker replies case by case, so a case that crashes or
-    hangs it is still known as that case, and a check costs no round trip of its own. The
-    request is sent now, so that it waits in the worker behind the exercise's ``import`` (the
-    caller reads the import's reply first, then the cases'). The worker stops after a case
-    that ends the program (SystemExit...), as grading does. A reply that is not what an honest
-    worker sends (the student's code can write to its socket) ends the worker as a protocol
-    failure."""
-    return CaseReplies(worker, cases, device)
-
-
-class CaseReplies:
-    """The replies of :func:`run_student_cases`, one list of call results per case."""
-
-    def __init__(self, worker: Worker, cases: list[Case], device: str) -> None:
-        self.worker, self.device = worker, device
-        obj, blobs = _encoded_cases(cases, device)
-        # Past PIPELINE_BYTES, a request per case: the next is sent when the last is answered.
-        self.groups = [[case] for case in cases]
-        if cases and sum(len(b) for b in blobs) <= PIPELINE_BYTES:
-            self.groups = [list(cases)]
-        self.sent: list[Case] = []  # sent, not answered yet
-        if self.groups:
-            self._send(self.groups.pop(0), (obj, blobs) if not self.groups else None)
-
-    def _send(self, group: list[Case], encoded: tuple | None) -> None:
-        obj, blobs = encoded or wire.encode([_case_wire(group[0], self.device)])
-        self.worker.send({"op": "run_cases", "cases": obj}, blobs)
-        self.sent = group
-
-    def __iter__(self) -> CaseReplies:
-        return self
-
-    def __next__(self) -> list[CallResult]:
-        if not self.sent:
-            if not self.groups:
-                raise StopIteration
-            self._send(self.groups.pop(0), None)
-        case = self.sent.pop(0)
-        header, out_blobs = self.worker.receive()
-        return _case_results(self.worker, case, header, out_blobs)
-
-    def drain(self) -> None:
-        """Read and drop the replies to what was sent (the exercise ends before its cases):
-        the worker is then ready for the next exercise."""
-        while self.sent:
-            self.sent.pop(0)
-            self.worker.receive()
-
-
-_ENCODED: dict[tuple, tuple] = {}  # (ids of the cases, device) -> (cases, obj, blobs)
-_ENCODED_LOCK = threading.Lock()
-
-
-def _encoded_cases(cases: list[Case], device: str) -> tuple[Any, list[bytes]]:
-    """The cases as the wire encodes them. The same for every submission graded with the same
-    seed (the cases come from :func:`_prepared`), so encoded once; the entry keeps the cases
-    alive, so their ids are not reused while it is there."""
-    key = (tuple(map(id, cases)), device)
-    with _ENCODED_LOCK:
-        hit = _ENCODED.get(key)
-    if hit is None:
-        hit = (list(cases), *wire.encode([_case_wire(c, device) for c in cases]))
-        with _ENCODED_LOCK:
-            if len(_ENCODED) >= 256:
-                del _ENCODED[next(iter(_ENCODED))]
-            _ENCODED[key] = hit
-    return hit[1], hit[2]
-
-
-def _case_wire(case: Case, device: str) -> list:
-    return [devices.place(c.to_wire(), device) for c in case.calls]
-
-
-def _case_results(worker: Worker, case: Case, header: dict, out_blobs: list[bytes]
-                  ) -> list[CallResult]:
-    try:
-        raw = wire.decode(header["results"], out_blobs)
-        if not isinstance(raw, list) or len(raw) > len(case.calls):
-            raise ValueError("a reply with the wrong number of results")
-        results = [_call_result(r) for r in raw]
-    except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        worker.kill()
-        raise WorkerFailure(f"sent back data the grader cannot read: {exc}", "protocol"
-                            ) from None
-    while len(results) < len(case.calls):
-        results.append(CallResult(missing=True))
-    return results
-
-
-def _call_result(entry: object) -> CallResult:
-    if not isinstance(entry, dict):
-        raise ValueError("a result that is not a record")
-    raised = entry.get("raised")
-    if raised is not None:
-        if not (isinstance(raised, dict) and isinstance(raised.get("type"), str)
-                and isinstance(raised.get("message"), str)
-                and isinstance(raised.get("mro"), list)):
-            raise ValueError("an exception record without type, message and mro")
-        raised.setdefault("where", [])
-    return CallResult(value=entry.get("value"), raised=raised,
-                      mutated=bool(entry.get("mutated")),
-                      forbidden=tuple(str(f) for f in entry.get("forbidden", ())),
-                      seconds=float(entry.get("seconds", 0.0)))
-
-
-def _where(raised: dict) -> str:
-    frames = raised.get("where") or []
-    if not frames:
-        return ""
-    file, line, func, text = frames[-1]
-    code = f": `{text.strip()}`" if text else ""
-    return f" ({file}, line {line}, in {func}{code})"
-
-
-def describe_raise(func: str, raised: dict) -> str:
-    return f"{func} raised {raised['type']}: {raised['message']}{_where(raised)}"
-
-
-def _not_implemented(results: list[CallResult]) -> bool:
-    return any(r.raised and "NotImplementedError" in r.raised.get("mro", ()) for r in results)
-
-
-def judge_check(check: Check, trial: Trial) -> CheckResult:
-    """The verdict of one check, failing closed on anything unexpected."""
-    result = CheckResult(check.name, check.points, "failed", hidden=check.hidden,
-                         about=check.about)
-    forbidden = sorted({f for r in trial.actual for f in r.forbidden} | {
-        f for r in trial.actual if r.raised for f in r.raised.get("forbidden", ())})
-    if any(r.mutated for r in trial.actual):
-        result.mutated = True
-        result.notes.append("your function changed its input arrays in place; the grader used "
-                            "fresh copies, but a caller would see its data changed")
-    if forbidden:
-        result.message = (f"uses {', '.join(forbidden)}, which this exercise does not allow "
-                          "(an honesty check): compute it from the math in the docstring")
-        return result
-    if _not_implemented(trial.actual):
-        result.status = "not_implemented"
-        result.message = "not implemented yet (raises NotImplementedError)"
-        return result
-    try:
-        # Overflow in a student's NaN-filled result is the judge's business, not a warning.
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            verdict = check.judge(trial)
-    except StudentRaised as exc:
-        if exc.result.missing:
-            result.message = f"{exc.func} was not called: an earlier call of this check failed"
-        else:
-            result.message = describe_raise(exc.func, exc.result.raised)
-        return result
-    except Exception as exc:  # noqa: BLE001 - fail closed, visibly
-        result.status = "error"
-        result.message = f"the grader could not judge this check ({type(exc).__name__}: {exc})"
-        return result
-    result.status = "passed" if verdict.passed else "failed"
-    result.score = float(check.points) if verdict.passed else 0.0
-    result.message = verdict.message
-    result.diagnosis = verdict.diagnosis
-    return result
-
-
 # ----------------------------------------------------------------------------- one exercise
 
 def _display(path: Path) -> str:
@@ -344,7 +171,7 @@ def _import_failure(result: ExerciseResult, header: dict, file: Path) -> Exercis
                           f"{err['message'] or err['type']}")
     else:
         result.message = (f"importing {_display(file)} raised {err['type']}: {err['message']}"
-                          f"{_where(err)}")
+                          f"{where(err)}")
     result.status = "error"
     return result
 

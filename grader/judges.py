@@ -12,14 +12,16 @@ the mistake in the terms of the math.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from grader import diagnose
-from grader.catalog import Case, Verdict
+from grader.catalog import Case, Check, Verdict
 from grader.compare import Mismatch, compare
+from grader.results import CheckResult
 
 
 @dataclass
@@ -181,3 +183,62 @@ def as_float_array(value: Any) -> np.ndarray | None:
         return value.astype(np.float64)
     return None
 
+
+# ----------------------------------------------------------------------------- a check's verdict
+
+def where(raised: dict) -> str:
+    """Where a raise happened, from the worker's last frame: ` (file, line N, in f: `code`)`."""
+    frames = raised.get("where") or []
+    if not frames:
+        return ""
+    file, line, func, text = frames[-1]
+    code = f": `{text.strip()}`" if text else ""
+    return f" ({file}, line {line}, in {func}{code})"
+
+
+def describe_raise(func: str, raised: dict) -> str:
+    return f"{func} raised {raised['type']}: {raised['message']}{where(raised)}"
+
+
+def _not_implemented(results: list[CallResult]) -> bool:
+    return any(r.raised and "NotImplementedError" in r.raised.get("mro", ()) for r in results)
+
+
+def judge_check(check: Check, trial: Trial) -> CheckResult:
+    """The verdict of one check, failing closed on anything unexpected."""
+    result = CheckResult(check.name, check.points, "failed", hidden=check.hidden,
+                         about=check.about)
+    forbidden = sorted({f for r in trial.actual for f in r.forbidden} | {
+        f for r in trial.actual if r.raised for f in r.raised.get("forbidden", ())})
+    if any(r.mutated for r in trial.actual):
+        result.mutated = True
+        result.notes.append("your function changed its input arrays in place; the grader used "
+                            "fresh copies, but a caller would see its data changed")
+    if forbidden:
+        result.message = (f"uses {', '.join(forbidden)}, which this exercise does not allow "
+                          "(an honesty check): compute it from the math in the docstring")
+        return result
+    if _not_implemented(trial.actual):
+        result.status = "not_implemented"
+        result.message = "not implemented yet (raises NotImplementedError)"
+        return result
+    try:
+        # Overflow in a student's NaN-filled result is the judge's business, not a warning.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            verdict = check.judge(trial)
+    except StudentRaised as exc:
+        if exc.result.missing:
+            result.message = f"{exc.func} was not called: an earlier call of this check failed"
+        else:
+            result.message = describe_raise(exc.func, exc.result.raised)
+        return result
+    except Exception as exc:  # noqa: BLE001 - fail closed, visibly
+        result.status = "error"
+        result.message = f"the grader could not judge this check ({type(exc).__name__}: {exc})"
+        return result
+    result.status = "passed" if verdict.passed else "failed"
+    result.score = float(check.points) if verdict.passed else 0.0
+    result.message = verdict.message
+    result.diagnosis = verdict.diagnosis
+    return result

@@ -3,7 +3,7 @@
 ``run_check("linalg.dot", "small", dot)`` builds the check's inputs from the same seeded
 generator as ``grade``, computes the expected results with the reference (or, in a student
 bundle, takes the frozen ones), calls the student's functions on copies of the inputs, and judges
-with the check's own judge through :func:`grader.grading.judge_check`: the verdict, the points
+with the check's own judge through :func:`grader.judges.judge_check`: the verdict, the points
 and the message are those of ``grade``. A failed check raises ``AssertionError`` with the
 grader's message, which is what nbgrader counts as a failed test cell.
 
@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Mapping
 from grader import grading
 from grader.catalog import Case, Check, Exercise, catalog
 from grader.errors import UnknownExerciseError
-from grader.judges import CallResult, Trial
+from grader.judges import CallResult, Trial, judge_check
 from grader.results import CheckResult
 from grader.sandbox import runner, wire
 
@@ -150,7 +150,7 @@ def check_result(exercise_id: str, check_name: str, *functions: Any, seed: int =
     index = next(i for i, (c, _) in enumerate(cases) if c.name == check_name)
     case = cases[index][1]
     actual = run_student(_namespace(exercise, functions), case, exercise.forbidden)
-    return grading.judge_check(check, Trial(case, actual, expected[index]))
+    return judge_check(check, Trial(case, actual, expected[index]))
 
 
 def run_check(exercise_id: str, check_name: str, *functions: Any, seed: int = 0) -> None:

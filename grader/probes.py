@@ -3,7 +3,7 @@ mistakes its judge can name, replayed on its case, and trivial wrong answers. Us
 :mod:`grader.validate`; the rules are stated there.
 
 Nothing here runs student code: a mistake's variant and the trivial answers are the bank's and
-the grader's own computations, handed to the judge through :func:`grader.grading.judge_check`
+the grader's own computations, handed to the judge through :func:`grader.judges.judge_check`
 as plain data (after the wire's round trip, as a worker would send them).
 """
 
@@ -57,7 +57,7 @@ def quiet() -> Iterator[None]:
 
 
 def _judge(check: Check, case: Case, actual: list[CallResult], expected: list[CallResult]):
-    from grader.grading import judge_check
+    from grader.judges import judge_check
 
     return judge_check(check, Trial(case, actual, list(expected)))
 

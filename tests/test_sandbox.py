@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import reference_source
-from grader import grading
+from grader import grading, student_calls
 from grader.catalog import Call, Case, Check, Exercise, catalog
 from grader.judges import matches
 from grader.results import ExerciseResult
@@ -137,7 +137,7 @@ def test_ending_the_program_in_the_function(grade_dot, body, ending):
 
 # The checks' cases go to the worker in one request and come back case by case: an ending in
 # a later check is that check's, the checks before it keep their verdicts, and with one request
-# per case (inputs over grading.PIPELINE_BYTES) the result is the same.
+# per case (inputs over student_calls.PIPELINE_BYTES) the result is the same.
 LATER_ENDING = """\
 import os
 import sys
@@ -163,11 +163,11 @@ def dot(u, v):
     ("while True: pass", "linalg.dot timed out after 1 s during check 'empty'",
      "timed out after 1 s"),
 ], ids=["sys_exit", "os_exit", "hang"])
-@pytest.mark.parametrize("pipeline_bytes", [grading.PIPELINE_BYTES, 0], ids=["one_request",
-                                                                            "request_per_case"])
+@pytest.mark.parametrize("pipeline_bytes", [student_calls.PIPELINE_BYTES, 0],
+                         ids=["one_request", "request_per_case"])
 def test_an_ending_in_a_later_check_is_that_checks(grade_dot, monkeypatch, ending, message,
                                                    cause, pipeline_bytes):
-    monkeypatch.setattr(grading, "PIPELINE_BYTES", pipeline_bytes)
+    monkeypatch.setattr(student_calls, "PIPELINE_BYTES", pipeline_bytes)
     result, _ = grade_dot(LATER_ENDING.format(ending=ending), limits=Limits(call_seconds=1))
     assert (result.status, result.score, result.message) == ("error", 0.0, message)
     assert [(c.name, c.status, c.score) for c in result.checks] == [

@@ -1,6 +1,7 @@
-"""The exercise bank: one module per topic, each with ``EXERCISES``, a tuple of
-:class:`grader.catalog.Exercise`. Case generators take a ``numpy.random.Generator`` and never
-touch the global RNG; judges come from :mod:`grader.judges` or are small functions here.
+"""The exercise bank: one module per topic (a long topic goes on in modules named after it,
+``eigen_maps.py``), each with ``EXERCISES``, a tuple of :class:`grader.catalog.Exercise`. Case
+generators take a ``numpy.random.Generator`` and never touch the global RNG; judges come from
+:mod:`grader.judges` or are small functions here.
 
 Case generators must give bit-identical inputs on every machine: use the generator's draws and
 plain elementwise arithmetic, never BLAS or LAPACK (``@``, ``qr``, ``svd``), whose last bits

@@ -20,8 +20,8 @@ import numpy as np
 
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import describe, fmt
-from grader.grading import describe_raise, run_reference
-from grader.judges import Mistake, Trial, diagnose_mistakes, matches
+from grader.grading import run_reference
+from grader.judges import Mistake, Trial, describe_raise, diagnose_mistakes, matches
 from grader.sandbox.wire import Fn
 
 

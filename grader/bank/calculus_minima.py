@@ -21,8 +21,7 @@ from grader.bank.calculus import _replay
 from grader.bank.inputs import combine, rotation
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, describe
-from grader.grading import describe_raise
-from grader.judges import Mistake, Trial, raises
+from grader.judges import Mistake, Trial, describe_raise, raises
 from grader.sandbox.wire import Fn
 
 

@@ -22,8 +22,8 @@ import numpy as np
 from grader import diagnose
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import Mismatch, compare, describe
-from grader.grading import describe_raise, run_reference
-from grader.judges import Mistake, Trial
+from grader.grading import run_reference
+from grader.judges import Mistake, Trial, describe_raise
 from grader.sandbox.wire import Out
 
 # Tolerances against the reference. Correct formulations (BLAS or einsum products, im2col or

@@ -21,8 +21,8 @@ import numpy as np
 from grader import diagnose
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import Mismatch, compare, describe
-from grader.grading import describe_raise, run_reference
-from grader.judges import Mistake, Trial
+from grader.grading import run_reference
+from grader.judges import Mistake, Trial, describe_raise
 from grader.sandbox.wire import Out
 
 # next_w is compared with rtol 1e-9 and an atol of 1e-5 times the learning rate (1e-8 for the

@@ -19,8 +19,7 @@ from grader import diagnose, stats
 from grader.bank.inputs import combine
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, fmt
-from grader.grading import describe_raise
-from grader.judges import Mistake, Trial, all_of, diagnose_mistakes, raises
+from grader.judges import Mistake, Trial, all_of, describe_raise, diagnose_mistakes, raises
 
 
 def _note(trial: Trial) -> str:

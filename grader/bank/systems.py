@@ -20,8 +20,7 @@ from grader import diagnose
 from grader.bank.inputs import with_singular_values
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, describe, fmt
-from grader.grading import describe_raise
-from grader.judges import Mistake, Trial
+from grader.judges import Mistake, Trial, describe_raise
 
 
 # ----------------------------------------------------------------------------- case inputs

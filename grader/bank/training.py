@@ -20,8 +20,7 @@ import numpy as np
 
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import describe
-from grader.grading import describe_raise
-from grader.judges import Trial, all_of, raises
+from grader.judges import Trial, all_of, describe_raise, raises
 
 
 def _raised(trial: Trial, index: int, hint: str | None = None) -> Verdict | None:

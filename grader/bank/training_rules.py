@@ -19,8 +19,8 @@ import numpy as np
 from grader import diagnose
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import Mismatch, compare, describe
-from grader.grading import describe_raise, run_reference
-from grader.judges import Mistake, Trial
+from grader.grading import run_reference
+from grader.judges import Mistake, Trial, describe_raise
 from grader.sandbox.wire import Out
 
 _OMIT = object()  # a config argument left out: sgd_momentum(w, dw)

@@ -19,8 +19,7 @@ from grader import diagnose
 from grader.bank.inputs import combine, with_singular_values
 from grader.catalog import Call, Case, Check, Exercise, Timing, Verdict
 from grader.compare import compare, describe
-from grader.grading import describe_raise
-from grader.judges import Mistake, Trial
+from grader.judges import Mistake, Trial, describe_raise
 
 _EPS = float(np.finfo(np.float64).eps)
 
