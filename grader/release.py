@@ -115,9 +115,6 @@ def _prune(tree: ast.Module, imported: set[str] = frozenset()) -> None:
     if len(keep) == 0 or not any("EXERCISES" in _defined(s) for s in body):
         raise ReleaseError("a bank module without EXERCISES")
     needed: set[str] = set(imported)
-    for i, stmt in enumerate(body):
-        if _defined(stmt) & needed:
-            keep.add(i)
     changed = True
     while changed:
         changed = False

@@ -1,8 +1,6 @@
-"""The student's calls in a worker: a check's cases sent as one request, read back case by case.
-
-The replies are the worker's word, so they are checked as they are decoded: a reply that is not
-what an honest worker sends (the student's code can write to its socket) ends the worker as a
-protocol failure. What the calls returned is judged in :mod:`grader.judges`.
+"""The student's calls in a worker: a check's cases sent as one request, read back case by case
+and checked as they are decoded (:func:`run_student_cases`). What the calls returned is judged
+in :mod:`grader.judges`.
 """
 
 from __future__ import annotations
@@ -79,8 +77,8 @@ _ENCODED_LOCK = threading.Lock()
 
 def _encoded_cases(cases: list[Case], device: str) -> tuple[Any, list[bytes]]:
     """The cases as the wire encodes them. The same for every submission graded with the same
-    seed (the cases come from :func:`_prepared`), so encoded once; the entry keeps the cases
-    alive, so their ids are not reused while it is there."""
+    seed (the cases come from :func:`grader.grading._prepared`), so encoded once; the entry
+    keeps the cases alive, so their ids are not reused while it is there."""
     key = (tuple(map(id, cases)), device)
     with _ENCODED_LOCK:
         hit = _ENCODED.get(key)

@@ -669,10 +669,41 @@ def test_batch_attacker_does_not_touch_an_honest_classmate(tmp_path):
     assert spied.output.count("FileNotFoundError") == 2
 
 
+def _in_a_session_root(scratch: Path, root: Path, look) -> str:
+    """``repr(look())`` in a process inside a root built as a session's init builds it (new
+    namespaces, then :func:`confine.enter`), with this process's plan of the root."""
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(reading)
+            flags = confine.namespace_flags()
+            confine._outer_user = ((os.getuid(), os.getgid()) if flags & confine.CLONE_NEWUSER
+                                   else None)
+            confine._unshare(flags)
+            init = os.fork()  # PID 1 of the new PID namespace, as a session's init is
+            if init == 0:
+                try:
+                    confine.enter(str(scratch), str(root))
+                    os.write(writing, repr(look()).encode())
+                finally:
+                    os._exit(0)
+            os.waitpid(init, 0)
+        finally:
+            os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as fh:
+        seen = fh.read().decode()
+    os.waitpid(pid, 0)
+    return seen
+
+
+@needs_namespaces
 def test_an_installed_graders_bank_of_checks_is_hidden_in_every_root(monkeypatch, tmp_path):
     """Installed (not editable), the grader sits in site-packages, which every session's root
     binds for Python: its bank of checks is then covered by an empty tmpfs. The plan is made
-    once in the zygote, from the machine's folders."""
+    once in the zygote, from the machine's folders; here the folder above this tree stands for
+    site-packages."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(confine.__file__)))
     monkeypatch.setattr(confine, "_plan", None)
     monkeypatch.setattr(confine, "_python_paths", lambda: [os.path.dirname(package)])
@@ -683,6 +714,11 @@ def test_an_installed_graders_bank_of_checks_is_hidden_in_every_root(monkeypatch
     assert [b.source for b in plan.system if b.source.startswith("/dev/")][:5] == [
         "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
     assert all(b.remount == 0 for b in plan.system if b.source.startswith("/dev/"))
+    (tmp_path / "scratch" / "src").mkdir(parents=True)
+    (tmp_path / "root").mkdir()
+    seen = _in_a_session_root(tmp_path / "scratch", tmp_path / "root", lambda: (
+        os.listdir(plan.bank), os.path.isfile(os.path.join(package, "catalog.py"))))
+    assert seen == "([], True)"  # the package is there, its bank empty
 
     monkeypatch.setattr(confine, "_plan", None)  # an editable install: the tree is not bound
     monkeypatch.setattr(confine, "_python_paths", lambda: [str(tmp_path)])
